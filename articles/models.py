@@ -1,0 +1,243 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from .images import RenditionsMixin, picture_from, validate_image_upload
+from .markup import plain_text, render_body
+from .querysets import ArticleQuerySet
+from .text import SLUG_MAX_LENGTH, slugify_title
+
+IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
+# Category slugs are the first segment of article URLs, so they must not shadow the site's
+# own sections.
+RESERVED_SLUGS = {
+    "admin", "accounts", "i18n", "media", "static", "search", "feeds", "rss", "sitemap.xml",
+    "robots.txt", "tags", "authors", "users", "comments", "moderation", "api", "healthz",
+}  # fmt: skip
+
+
+def validate_category_slug(value):
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is used by the site itself; choose another slug."),
+            code="reserved",
+            params={"slug": value},
+        )
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=60,
+        unique=True,
+        validators=[validate_category_slug],
+        help_text=_("Latin letters, digits and hyphens; it becomes part of every article's URL."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:category", kwargs={"slug": self.slug})
+
+
+def cover_upload_path(instance, filename):
+    return f"covers/{timezone.now():%Y/%m}/{filename}"
+
+
+def inline_upload_path(instance, filename):
+    return f"images/{timezone.now():%Y/%m}/{filename}"
+
+
+class Article(RenditionsMixin, models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    class Language(models.TextChoices):
+        RUSSIAN = "ru", _("Russian")
+        KAZAKH = "kk", _("Kazakh")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=SLUG_MAX_LENGTH,
+        blank=True,
+        help_text=_("Made from the title if left empty. Old links keep working if it changes."),
+    )
+    lead = models.TextField(
+        _("lead"), max_length=600, help_text=_("One or two sentences shown under the title.")
+    )
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "Paragraphs are separated by a blank line. ## Heading, > quote, **bold**, "
+            "*italic*, [link text](https://…), - list item. An image uploaded below: "
+            "![caption](image:ID)."
+        ),
+    )
+    body_html = models.TextField(editable=False, default="")
+    cover = models.ImageField(
+        _("cover image"),
+        upload_to=cover_upload_path,
+        blank=True,
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image_upload],
+    )
+    cover_caption = models.CharField(
+        _("cover caption"),
+        max_length=250,
+        blank=True,
+        help_text=_("What it shows and whose photo."),
+    )
+    cover_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="articles"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(
+        _("publication time"),
+        null=True,
+        blank=True,
+        help_text=_("A time in the future schedules the article. Empty: now, when published."),
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.RUSSIAN
+    )
+    source_url = models.URLField(
+        _("original article"), max_length=500, blank=True, help_text=_("Link to the source.")
+    )
+    is_featured = models.BooleanField(
+        _("lead story"), default=False, help_text=_("Shown at the top of the home page.")
+    )
+    comments_enabled = models.BooleanField(_("comments open"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    image_field_name = "cover"
+    renditions_field_name = "cover_renditions"
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_status_published"),
+            models.Index(fields=["category", "-published_at"], name="article_category_published"),
+        ]
+        permissions = [("preview_article", _("Can preview unpublished articles"))]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify_title(self.title) or "article"
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        self.prepare_image()
+        self.render_body()
+        super().save(*args, **kwargs)
+        if self.refresh_renditions():
+            type(self).objects.filter(pk=self.pk).update(cover_renditions=self.cover_renditions)
+
+    def get_absolute_url(self):
+        return reverse(
+            "articles:detail",
+            kwargs={"category_slug": self.category.slug, "pk": self.pk, "slug": self.slug},
+        )
+
+    @property
+    def is_public(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self):
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @cached_property
+    def cover_picture(self):
+        return picture_from(
+            self.cover_renditions, alt=self.cover_caption or self.title, caption=self.cover_caption
+        )
+
+    @property
+    def description(self):
+        return plain_text(self.lead, limit=300)
+
+    def render_body(self):
+        images = {image.pk: image for image in self.images.all()} if self.pk else {}
+        self.body_html = render_body(self.body, images)
+
+
+class ArticleImage(RenditionsMixin, models.Model):
+    """An image placed inside an article's body with ![caption](image:ID)."""
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="images"
+    )
+    image = models.ImageField(
+        _("image"),
+        upload_to=inline_upload_path,
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image_upload],
+    )
+    caption = models.CharField(_("caption"), max_length=250, blank=True)
+    renditions = models.JSONField(default=dict, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("image in the text")
+        verbose_name_plural = _("images in the text")
+
+    def __str__(self):
+        return self.caption or self.image.name
+
+    def save(self, *args, **kwargs):
+        self.prepare_image()
+        super().save(*args, **kwargs)
+        if self.refresh_renditions():
+            type(self).objects.filter(pk=self.pk).update(renditions=self.renditions)
+
+    @property
+    def markdown_reference(self):
+        return f"![{self.caption}](image:{self.pk})" if self.pk else ""
+
+    @cached_property
+    def picture(self):
+        return picture_from(self.renditions, alt=self.caption, caption=self.caption)
+
+    def picture_with(self, alt, caption):
+        picture = self.picture
+        return picture_from(self.renditions, alt=alt, caption=caption) if picture else None

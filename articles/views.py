@@ -1,0 +1,63 @@
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from .models import Article, Category
+
+ARTICLES_PER_PAGE = 12
+LATEST_ON_HOME = 10
+PER_SECTION_ON_HOME = 4
+
+
+def can_preview(user):
+    return user.is_authenticated and user.has_perm("articles.preview_article")
+
+
+def home(request):
+    published = Article.objects.published().for_listing()
+    lead = published.filter(is_featured=True).first() or published.first()
+    others = published.exclude(pk=lead.pk) if lead else published
+    latest = list(others[:LATEST_ON_HOME])
+    by_category = {}
+    for article in others.latest_per_category(PER_SECTION_ON_HOME):
+        by_category.setdefault(article.category_id, []).append(article)
+    sections = [
+        (article_list[0].category, article_list)
+        for article_list in sorted(
+            by_category.values(),
+            key=lambda items: (items[0].category.order, items[0].category.name),
+        )
+    ]
+    return render(
+        request, "articles/home.html", {"lead": lead, "latest": latest, "sections": sections}
+    )
+
+
+def category_detail(request, slug):
+    category = get_object_or_404(Category, slug=slug)
+    articles = Article.objects.published().for_listing().filter(category=category)
+    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "articles/category.html",
+        {"category": category, "page": page, "current_category_slug": category.slug},
+    )
+
+
+def article_detail(request, category_slug, pk, slug):
+    previewing = can_preview(request.user)
+    articles = Article.objects.all() if previewing else Article.objects.published()
+    article = get_object_or_404(articles.select_related("category", "author"), pk=pk)
+    if article.slug != slug or article.category.slug != category_slug:
+        return redirect(article, permanent=True)
+    if not article.is_public and not previewing:
+        raise Http404
+    return render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": article,
+            "is_preview": not article.is_public,
+            "current_category_slug": article.category.slug,
+        },
+    )

@@ -1,0 +1,5 @@
+# "2024 жылғы 2 қыркүйек, 11:30"
+DATE_FORMAT = r"Y \ж\ы\л\ғ\ы j E"
+DATETIME_FORMAT = r"Y \ж\ы\л\ғ\ы j E, H:i"
+SHORT_DATE_FORMAT = "d.m.Y"
+SHORT_DATETIME_FORMAT = "d.m.Y H:i"

@@ -1,0 +1,17 @@
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def isolated_media_and_cache(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def russian(client):
+    """Pages in Russian, the portal's default language, whatever the client sends."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    return client
