@@ -15,7 +15,8 @@ def can_preview(user):
 
 def home(request):
     published = Article.objects.published().for_listing()
-    lead = published.filter(is_featured=True).first() or published.first()
+    # The newest featured story leads; without one, simply the newest story.
+    lead = published.order_by("-is_featured", "-published_at", "-pk").first()
     others = published.exclude(pk=lead.pk) if lead else published
     latest = list(others[:LATEST_ON_HOME])
     by_category = {}

@@ -125,7 +125,10 @@ def test_inline_image_uploaded_with_the_article_gets_a_reference_for_the_body(cl
             "Загрузите правильное изображение",
         ),
         (lambda: image_upload("tiny.jpg", width=100, height=80), "не меньше 320×180"),
-        (lambda: image_upload("huge.jpg", width=10_500, height=300), "не больше 10000"),
+        (
+            lambda: image_upload("huge.jpg", width=10_500, height=300),
+            "не более 10000 пикс. по каждой стороне",
+        ),
     ],
     ids=["broken", "too-small", "too-wide"],
 )
