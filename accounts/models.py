@@ -11,6 +11,8 @@ class User(AbstractUser):
     """
 
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    # A square picture, re-encoded and resized on upload (see accounts.avatars).
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

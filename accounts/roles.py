@@ -20,6 +20,12 @@ EDITOR_PERMISSIONS = [
     ("articles", "view_articleimage"),
 ]
 
+MODERATOR_PERMISSIONS = [
+    ("comments", "view_comment"),
+    ("comments", "change_comment"),
+    ("comments", "moderate_comment"),
+]
+
 
 def grant(apps, group_name, permissions):
     """Create the group if needed and give it `permissions` (app_label, codename) pairs.

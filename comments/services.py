@@ -1,0 +1,161 @@
+"""Writes to the discussion. `check_*` functions validate and raise; `do_*`-style functions
+(post_comment, edit_comment, delete_comment) write, after checking. Views stay thin."""
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import tree
+from .formatting import normalize_body
+from .models import BODY_MAX_LENGTH, EDIT_WINDOW_MINUTES, Comment
+
+LATEST_CACHE_KEY = "comments:latest:v1"
+
+
+class CommentingClosed(PermissionDenied):
+    """The article takes no comments (closed, unpublished), or the user may not post."""
+
+
+def check_can_comment(user, article):
+    if not user.is_authenticated:
+        raise CommentingClosed(_("Log in to take part in the discussion."))
+    if not user.is_active:
+        raise CommentingClosed(_("This account cannot post comments."))
+    if not article.is_public:
+        raise CommentingClosed(_("This article is not published."))
+    if not article.comments_enabled:
+        raise CommentingClosed(_("Comments on this article are closed."))
+
+
+def check_body(text):
+    """The body as it will be stored, or a ValidationError a reader can act on."""
+    body = normalize_body(text)
+    if not body:
+        raise ValidationError(_("The comment is empty. Write something first."), code="empty")
+    if len(body) > BODY_MAX_LENGTH:
+        raise ValidationError(
+            ngettext(
+                "The comment is %(length)d character long; the limit is %(limit)d.",
+                "The comment is %(length)d characters long; the limit is %(limit)d.",
+                len(body),
+            )
+            % {"length": len(body), "limit": BODY_MAX_LENGTH},
+            code="too_long",
+        )
+    return body
+
+
+def check_parent(article, parent_id):
+    """The comment being replied to, which must be a visible comment on the same article."""
+    if parent_id in (None, ""):
+        return None
+    try:
+        parent = Comment.objects.get(pk=parent_id, article=article)
+    except (Comment.DoesNotExist, ValueError, TypeError):
+        raise ValidationError(
+            _("The comment you are replying to no longer exists."), code="no_parent"
+        ) from None
+    if parent.status != Comment.Status.VISIBLE:
+        raise ValidationError(
+            _("The comment you are replying to has been removed; it takes no replies."),
+            code="parent_removed",
+        )
+    return parent
+
+
+def post_comment(user, article, body, parent_id=None, submission_token=None):
+    """Post a comment (or a reply) and return (comment, created).
+
+    A form submitted twice carries the same submission_token: the second submission
+    returns the first comment instead of making another one.
+    """
+    check_can_comment(user, article)
+    if submission_token is not None:
+        existing = Comment.objects.filter(author=user, submission_token=submission_token).first()
+        if existing is not None:
+            return existing, False
+    body = check_body(body)
+    parent = check_parent(article, parent_id)
+    comment = Comment(
+        article=article,
+        author=user,
+        parent=parent,
+        body=body,
+        submission_token=submission_token,
+    )
+    try:
+        tree.insert_comment(comment)
+    except IntegrityError:
+        # The same form raced itself past the check above; the unique constraint on
+        # (author, submission_token) kept one comment, which we return.
+        existing = Comment.objects.filter(author=user, submission_token=submission_token).first()
+        if existing is None:
+            raise
+        return existing, False
+    forget_latest()
+    return comment, True
+
+
+def can_edit(user, comment, now=None):
+    now = now or timezone.now()
+    return (
+        user.is_authenticated
+        and comment.author_id == user.pk
+        and comment.status in (Comment.Status.VISIBLE, Comment.Status.PENDING)
+        and now < comment.editable_until()
+    )
+
+
+def can_delete(user, comment):
+    return (
+        user.is_authenticated
+        and comment.author_id == user.pk
+        and comment.status != Comment.Status.DELETED
+    )
+
+
+def check_can_edit(user, comment):
+    if not can_edit(user, comment):
+        if comment.author_id != getattr(user, "pk", None):
+            raise PermissionDenied(_("You can only edit your own comments."))
+        raise PermissionDenied(
+            ngettext(
+                "A comment can be edited for %(minutes)d minute after it is posted.",
+                "A comment can be edited for %(minutes)d minutes after it is posted.",
+                EDIT_WINDOW_MINUTES,
+            )
+            % {"minutes": EDIT_WINDOW_MINUTES}
+        )
+
+
+def edit_comment(user, comment, body):
+    check_can_edit(user, comment)
+    body = check_body(body)
+    if body == comment.body:
+        return comment
+    comment.body = body
+    comment.edited_at = timezone.now()
+    # Tree fields are left out on purpose: only comments.tree writes them.
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    forget_latest()
+    return comment
+
+
+def delete_comment(user, comment):
+    """The author withdraws a comment. Its text is erased; a placeholder stays if it
+    has replies, so they keep their context."""
+    if not can_delete(user, comment):
+        raise PermissionDenied(_("You can only delete your own comments."))
+    comment.status = Comment.Status.DELETED
+    comment.body = ""
+    comment.body_html = ""
+    comment.save(update_fields=["status", "body", "body_html"])
+    forget_latest()
+    return comment
+
+
+def forget_latest():
+    cache.delete(LATEST_CACHE_KEY)
