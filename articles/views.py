@@ -2,6 +2,9 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from comments import discussion
+from comments.forms import CommentForm
+
 from .models import Article, Category
 
 ARTICLES_PER_PAGE = 12
@@ -30,7 +33,14 @@ def home(request):
         )
     ]
     return render(
-        request, "articles/home.html", {"lead": lead, "latest": latest, "sections": sections}
+        request,
+        "articles/home.html",
+        {
+            "lead": lead,
+            "latest": latest,
+            "sections": sections,
+            "latest_comments": discussion.latest_comments(),
+        },
     )
 
 
@@ -53,6 +63,29 @@ def article_detail(request, category_slug, pk, slug):
         return redirect(article, permanent=True)
     if not article.is_public and not previewing:
         raise Http404
+    return render_article(request, article)
+
+
+def render_article(request, article, comment_form=None, status=200):
+    """The article page with its discussion; comment_form carries a rejected submission
+    back with what the reader typed."""
+    reply_to = request.GET.get("reply_to") if comment_form is None else None
+    if comment_form is None:
+        comment_form = CommentForm(initial={"parent": reply_to} if reply_to else None)
+    replying_to = None
+    parent_id = comment_form["parent"].value()
+    if parent_id:
+        replying_to = (
+            article.comments.visible().select_related("author").filter(pk=parent_id).first()
+            if str(parent_id).isdigit()
+            else None
+        )
+    thread = discussion.build(
+        article,
+        request.user,
+        sort=request.GET.get("csort", discussion.DEFAULT_SORT),
+        page_number=request.GET.get("cpage", 1),
+    )
     return render(
         request,
         "articles/article_detail.html",
@@ -60,5 +93,10 @@ def article_detail(request, category_slug, pk, slug):
             "article": article,
             "is_preview": not article.is_public,
             "current_category_slug": article.category.slug,
+            "discussion": thread,
+            "comment_form": comment_form,
+            "replying_to": replying_to,
+            "latest_comments": discussion.latest_comments(),
         },
+        status=status,
     )

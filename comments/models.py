@@ -71,6 +71,8 @@ class Comment(MPTTModel):
     moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
     # A token the comment form carries, so a double-submitted form makes one comment.
     submission_token = models.UUIDField(null=True, blank=True, editable=False)
+    # The comment's key in an imported archive, so importing the file again adds nothing twice.
+    import_key = models.CharField(max_length=100, blank=True, default="", editable=False)
 
     objects = CommentManager()
 
@@ -103,6 +105,11 @@ class Comment(MPTTModel):
                 fields=["author", "submission_token"],
                 condition=Q(submission_token__isnull=False),
                 name="comment_submission_once",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "import_key"],
+                condition=~Q(import_key=""),
+                name="comment_imported_once",
             ),
         ]
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", article_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("users/", include("accounts.urls")),
+    path("comments/", include("comments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

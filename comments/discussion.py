@@ -1,0 +1,192 @@
+"""The read side of a discussion: which threads a page shows, in what order, and the
+comments in them, in a constant number of queries whatever the discussion's size."""
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Comment
+from .services import LATEST_CACHE_KEY, can_delete, can_edit
+
+THREADS_PER_PAGE = 20
+# Replies deeper than this are drawn at this depth, so a long thread stays readable on a phone.
+MAX_INDENT = 5
+LATEST_COUNT = 8
+LATEST_CACHE_SECONDS = 60
+
+SORTS = {
+    "newest": (_("Newest first"), ["-created_at", "-pk"]),
+    "oldest": (_("Oldest first"), ["created_at", "pk"]),
+    "replies": (_("Most replies"), [(F("rght") - F("lft")).desc(), "-created_at", "-pk"]),
+}
+DEFAULT_SORT = "newest"
+
+
+@dataclass
+class ShownComment:
+    """A comment as the page draws it: the row, and what this reader may see and do."""
+
+    comment: Comment
+    indent: int
+    placeholder: str = ""  # shown instead of the text when the comment is gone
+    is_own: bool = False
+    can_edit: bool = False
+    can_delete: bool = False
+    can_reply: bool = False
+
+    @property
+    def pk(self):
+        return self.comment.pk
+
+
+@dataclass
+class Discussion:
+    article: object
+    sort: str
+    page: object
+    comments: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def sorts(self):
+        return [(key, label) for key, (label, _order) in SORTS.items()]
+
+
+def normalize_sort(value):
+    return value if value in SORTS else DEFAULT_SORT
+
+
+def threads_for(article, user):
+    """Top-level comments that have something to show this reader.
+
+    A removed root stays if it has replies, as a placeholder; whether those replies are
+    themselves visible is settled when the page's comments are loaded.
+    """
+    removed_with_replies = Q(rght__gt=F("lft") + 1)
+    shown = Q(status=Comment.Status.VISIBLE) | removed_with_replies
+    if user.is_authenticated:
+        shown |= Q(author=user) & ~Q(status=Comment.Status.DELETED)
+    return Comment.objects.filter(article=article, parent__isnull=True).filter(shown)
+
+
+def build(article, user, sort=DEFAULT_SORT, page_number=1):
+    sort = normalize_sort(sort)
+    threads = threads_for(article, user).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
+    page = Paginator(threads, THREADS_PER_PAGE).get_page(page_number)
+    tree_ids = list(page.object_list)
+    rows = (
+        Comment.objects.filter(tree_id__in=tree_ids)
+        .select_related("author")
+        .order_by("tree_id", "lft")
+        if tree_ids
+        else []
+    )
+    order = {tree_id: position for position, tree_id in enumerate(tree_ids)}
+    rows = sorted(rows, key=lambda c: (order[c.tree_id], c.lft))
+    return Discussion(
+        article=article,
+        sort=sort,
+        page=page,
+        comments=shown_comments(rows, user, article),
+        total=visible_count(article),
+    )
+
+
+def visible_count(article):
+    return Comment.objects.filter(article=article).visible().count()
+
+
+def shown_comments(rows, user, article, keep_placeholders=False):
+    """The rows (in tree order) as the reader sees them.
+
+    Visible comments show their text; a reader's own hidden or pending comment shows its
+    text with a note; any other removed comment shows a placeholder, and only when
+    something beneath it is shown, so replies keep their context.
+    """
+    user_pk = user.pk if user.is_authenticated else None
+    open_for_replies = article.comments_enabled and user_pk is not None
+    shown = []
+    for comment in rows:
+        is_own = user_pk is not None and comment.author_id == user_pk
+        placeholder = ""
+        if comment.status == Comment.Status.DELETED:
+            placeholder = _("Comment deleted")
+        elif comment.status == Comment.Status.HIDDEN and not is_own:
+            placeholder = _("Comment hidden by a moderator")
+        elif comment.status == Comment.Status.PENDING and not is_own:
+            placeholder = _("Comment awaiting moderation")
+        shown.append(
+            ShownComment(
+                comment=comment,
+                indent=min(comment.level, MAX_INDENT),
+                placeholder=placeholder,
+                is_own=is_own,
+                can_edit=is_own and can_edit(user, comment),
+                can_delete=is_own and can_delete(user, comment),
+                can_reply=open_for_replies and comment.status == Comment.Status.VISIBLE,
+            )
+        )
+    return shown if keep_placeholders else _drop_empty_placeholders(shown)
+
+
+def _drop_empty_placeholders(shown):
+    """Remove placeholders with nothing shown beneath them (walking the tree backwards)."""
+    keep = [True] * len(shown)
+    has_shown_descendant = set()
+    for index in range(len(shown) - 1, -1, -1):
+        item = shown[index]
+        if item.placeholder and item.pk not in has_shown_descendant:
+            keep[index] = False
+            continue
+        if item.comment.parent_id is not None:
+            has_shown_descendant.add(item.comment.parent_id)
+    return [item for item, kept in zip(shown, keep, strict=True) if kept]
+
+
+def latest_comments():
+    """The newest visible comments across the site, cached briefly and dropped on writes."""
+    latest = cache.get(LATEST_CACHE_KEY)
+    if latest is None:
+        latest = list(
+            Comment.objects.public()
+            .select_related("author", "article__category")
+            .only(
+                "pk",
+                "body",
+                "created_at",
+                "author__username",
+                "author__display_name",
+                "author__first_name",
+                "author__last_name",
+                "article__title",
+                "article__slug",
+                "article__language",
+                "article__category__slug",
+            )
+            .order_by("-created_at", "-pk")[:LATEST_COUNT]
+        )
+        cache.set(LATEST_CACHE_KEY, latest, LATEST_CACHE_SECONDS)
+    return latest
+
+
+def page_of(comment, sort=DEFAULT_SORT):
+    """The page (under `sort`) that holds comment's thread, for anonymous readers."""
+    from django.contrib.auth.models import AnonymousUser
+
+    sort = normalize_sort(sort)
+    root = Comment.objects.get(tree_id=comment.tree_id, parent__isnull=True)
+    threads = threads_for(comment.article, AnonymousUser())
+    if sort == "oldest":
+        before = threads.filter(
+            Q(created_at__lt=root.created_at) | Q(created_at=root.created_at, pk__lt=root.pk)
+        )
+    elif sort == "newest":
+        before = threads.filter(
+            Q(created_at__gt=root.created_at) | Q(created_at=root.created_at, pk__gt=root.pk)
+        )
+    else:
+        return 1
+    return before.count() // THREADS_PER_PAGE + 1

@@ -1,0 +1,167 @@
+"""Thin views: parse the request, call a service, answer with a page, a redirect or JSON.
+
+Every write works without JavaScript (POST, then redirect); the same URLs answer JSON when
+the page's script asks for it (Accept: application/json), so posting happens in place."""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from articles.models import Article
+from articles.views import render_article
+
+from . import discussion, services
+from .forms import CommentForm, EditCommentForm
+from .models import Comment
+
+
+def wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def comment_url(comment, sort=discussion.DEFAULT_SORT):
+    """The article page that shows the comment, scrolled to it."""
+    page = discussion.page_of(comment, sort)
+    query = f"?cpage={page}" if page > 1 else ""
+    return f"{comment.article.get_absolute_url()}{query}#{comment.anchor}"
+
+
+def comment_html(request, comment):
+    """One comment as the page draws it, for the page's script to put in place. A removed
+    comment with replies comes back as its placeholder; without replies, as nothing."""
+    items = discussion.shown_comments(
+        [comment], request.user, comment.article, keep_placeholders=comment.rght > comment.lft + 1
+    )
+    if not items:
+        return ""
+    return render_to_string("comments/_comment.html", {"item": items[0]}, request=request)
+
+
+def permalink(request, pk):
+    comment = get_object_or_404(
+        Comment.objects.select_related("article__category").filter(
+            article__in=Article.objects.published()
+        ),
+        pk=pk,
+    )
+    return redirect(comment_url(comment))
+
+
+def _form_errors(form):
+    return {name: [str(message) for message in errors] for name, errors in form.errors.items()}
+
+
+@require_POST
+def post(request, article_pk):
+    article = get_object_or_404(
+        Article.objects.published().select_related("category", "author"), pk=article_pk
+    )
+    form_url = f"{article.get_absolute_url()}#comment-form"
+    if not request.user.is_authenticated:
+        if wants_json(request):
+            return JsonResponse(
+                {"error": _("Log in to take part in the discussion.")}, status=401
+            )
+        return redirect_to_login(form_url)
+
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comment, _created = services.post_comment(
+                request.user,
+                article,
+                form.cleaned_data["body"],
+                parent_id=form.cleaned_data["parent"],
+                submission_token=form.cleaned_data["submission_token"],
+            )
+        except services.CommentingClosed as error:
+            if wants_json(request):
+                return JsonResponse({"error": str(error)}, status=403)
+            messages.error(request, str(error))
+            return redirect(article)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if wants_json(request):
+                return JsonResponse(
+                    {
+                        "id": comment.pk,
+                        "parent_id": comment.parent_id,
+                        "html": comment_html(request, comment),
+                        "total": discussion.visible_count(article),
+                    },
+                    status=201,
+                )
+            return redirect(comment_url(comment))
+
+    if wants_json(request):
+        return JsonResponse({"errors": _form_errors(form)}, status=400)
+    # Without JavaScript: the article again, the form keeping what was typed.
+    return render_article(request, article, comment_form=form, status=400)
+
+
+def _own_comment(request, pk):
+    return get_object_or_404(
+        Comment.objects.select_related("article__category", "author"), pk=pk
+    )
+
+
+def edit(request, pk):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    comment = _own_comment(request, pk)
+    try:
+        services.check_can_edit(request.user, comment)
+    except PermissionDenied as error:
+        if wants_json(request):
+            return JsonResponse({"error": str(error)}, status=403)
+        messages.error(request, str(error))
+        return redirect(comment_url(comment))
+
+    if request.method == "POST":
+        form = EditCommentForm(request.POST)
+        if form.is_valid():
+            services.edit_comment(request.user, comment, form.cleaned_data["body"])
+            if wants_json(request):
+                return JsonResponse({"id": comment.pk, "html": comment_html(request, comment)})
+            return redirect(comment_url(comment))
+        if wants_json(request):
+            return JsonResponse({"errors": _form_errors(form)}, status=400)
+        status = 400
+    else:
+        form = EditCommentForm(initial={"body": comment.body})
+        status = 200
+    return render(
+        request,
+        "comments/edit.html",
+        {"form": form, "comment": comment, "article": comment.article},
+        status=status,
+    )
+
+
+def delete(request, pk):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    comment = _own_comment(request, pk)
+    if not services.can_delete(request.user, comment):
+        raise PermissionDenied(_("You can only delete your own comments."))
+    if request.method == "POST":
+        services.delete_comment(request.user, comment)
+        if wants_json(request):
+            return JsonResponse(
+                {
+                    "id": comment.pk,
+                    "html": comment_html(request, comment),
+                    "total": discussion.visible_count(comment.article),
+                }
+            )
+        messages.success(request, _("Your comment has been deleted."))
+        return redirect(f"{comment.article.get_absolute_url()}#comments")
+    return render(
+        request, "comments/delete.html", {"comment": comment, "article": comment.article}
+    )
