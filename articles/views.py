@@ -13,7 +13,7 @@ PER_SECTION_ON_HOME = 4
 
 
 def can_preview(user):
-    return user.is_authenticated and user.has_perm("articles.preview_article")
+    return user.is_authenticated and user.is_staff and user.has_perm("articles.preview_article")
 
 
 def home(request):
@@ -56,13 +56,16 @@ def category_detail(request, slug):
 
 
 def article_detail(request, category_slug, pk, slug):
-    previewing = can_preview(request.user)
-    articles = Article.objects.all() if previewing else Article.objects.published()
-    article = get_object_or_404(articles.select_related("category", "author"), pk=pk)
+    related = Article.objects.select_related("category", "author")
+    article = related.published().filter(pk=pk).first()
+    # Drafts and scheduled articles exist only for the newsroom's previews; readers'
+    # requests never pay for the permission check.
+    if article is None:
+        if not can_preview(request.user):
+            raise Http404
+        article = get_object_or_404(related, pk=pk)
     if article.slug != slug or article.category.slug != category_slug:
         return redirect(article, permanent=True)
-    if not article.is_public and not previewing:
-        raise Http404
     return render_article(request, article)
 
 

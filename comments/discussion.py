@@ -107,7 +107,8 @@ def shown_comments(rows, user, article, keep_placeholders=False):
     something beneath it is shown, so replies keep their context.
     """
     user_pk = user.pk if user.is_authenticated else None
-    open_for_replies = article.comments_enabled and user_pk is not None
+    # Anonymous readers get "Reply" too: it leads through the login back to the reply form.
+    open_for_replies = article.comments_enabled and article.is_public
     shown = []
     for comment in rows:
         is_own = user_pk is not None and comment.author_id == user_pk

@@ -64,9 +64,7 @@ def post(request, article_pk):
     form_url = f"{article.get_absolute_url()}#comment-form"
     if not request.user.is_authenticated:
         if wants_json(request):
-            return JsonResponse(
-                {"error": _("Log in to take part in the discussion.")}, status=401
-            )
+            return JsonResponse({"error": _("Log in to take part in the discussion.")}, status=401)
         return redirect_to_login(form_url)
 
     form = CommentForm(request.POST)
@@ -106,9 +104,7 @@ def post(request, article_pk):
 
 
 def _own_comment(request, pk):
-    return get_object_or_404(
-        Comment.objects.select_related("article__category", "author"), pk=pk
-    )
+    return get_object_or_404(Comment.objects.select_related("article__category", "author"), pk=pk)
 
 
 def edit(request, pk):
@@ -162,6 +158,4 @@ def delete(request, pk):
             )
         messages.success(request, _("Your comment has been deleted."))
         return redirect(f"{comment.article.get_absolute_url()}#comments")
-    return render(
-        request, "comments/delete.html", {"comment": comment, "article": comment.article}
-    )
+    return render(request, "comments/delete.html", {"comment": comment, "article": comment.article})

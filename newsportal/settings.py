@@ -131,9 +131,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (not memory) so that browser tests' live server and threads share it; named per
+    # process so that two test runs on one machine do not destroy each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     # A fresh clone has no var/ yet; SQLite cannot create the directory itself.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -170,8 +174,34 @@ AUTHENTICATION_BACKENDS = [
 ]
 SITE_ID = 1
 LOGIN_URL = "account_login"
+# After log-in and sign-up readers return to ?next= (the story they were reading, the
+# comment form); only without one do they land on the home page.
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+
+# Accounts (django-allauth). Readers log in with their username or their e-mail address
+# and sign up with a username, an e-mail address and the password typed twice. Usernames
+# keep the case they were typed in but are unique regardless of it ("Айбалта" and
+# "айбалта" are one person); accounts.adapter and accounts.usernames hold the rules.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_USERNAME_VALIDATORS = "accounts.usernames.USERNAME_VALIDATORS"
+ACCOUNT_UNIQUE_EMAIL = True
+# "optional" lets a new reader comment at once, which suits development; production should
+# set ACCOUNT_EMAIL_VERIFICATION=mandatory, so every account has a working address.
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+if ACCOUNT_EMAIL_VERIFICATION not in {"mandatory", "optional", "none"}:
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_VERIFICATION must be mandatory, optional or none, "
+        f"not {ACCOUNT_EMAIL_VERIFICATION!r}"
+    )
+ACCOUNT_LOGOUT_ON_GET = False
+# allauth's rate limits (log-in attempts, sign-ups, password resets) stay at their defaults;
+# they count in the cache, which must be Redis (REDIS_URL) once there are several workers.
 
 # Internationalisation: Russian first, Kazakh second, English third.
 LANGUAGE_CODE = "ru"
@@ -209,7 +239,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o644
 
-# Mail: console by default; SMTP when EMAIL_HOST is set.
+# Mail (sign-up confirmations, password resets): printed to the console by default;
+# sent by SMTP when EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -71,3 +71,14 @@ def image_bytes(width=1200, height=800, image_format="JPEG", color=(30, 120, 160
 
 def image_upload(name="photo.jpg", **kwargs):
     return SimpleUploadedFile(name, image_bytes(**kwargs), content_type="image/jpeg")
+
+
+def comment(article, author=None, parent=None, body="Интересная новость, спасибо.", **fields):
+    """A comment written the only way comments are written: through comments.tree."""
+    from comments import tree
+    from comments.models import Comment
+
+    new = Comment(
+        article=article, author=author or UserFactory(), parent=parent, body=body, **fields
+    )
+    return tree.insert_comment(new)

@@ -1,0 +1,27 @@
+from datetime import timedelta
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template.defaultfilters import date as format_date
+from django.utils import timezone
+
+from comments.formatting import excerpt
+
+register = template.Library()
+
+# Past this age a comment shows its date instead of "5 минут назад".
+RELATIVE_FOR = timedelta(hours=12)
+
+
+@register.filter
+def comment_time(value):
+    if not value:
+        return ""
+    if timezone.now() - value < RELATIVE_FOR:
+        return naturaltime(value)
+    return format_date(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+@register.filter(name="excerpt")
+def excerpt_filter(text, limit=120):
+    return excerpt(text, int(limit))
