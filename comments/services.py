@@ -91,6 +91,8 @@ def post_comment(user, article, body, parent_id=None, submission_token=None):
     except IntegrityError:
         # The same form raced itself past the check above; the unique constraint on
         # (author, submission_token) kept one comment, which we return.
+        if submission_token is None:
+            raise
         existing = Comment.objects.filter(author=user, submission_token=submission_token).first()
         if existing is None:
             raise

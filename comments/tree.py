@@ -103,10 +103,64 @@ def delete_thread(tree_id):
 
 
 def rebuild_trees(tree_ids):
-    """Recompute the nested-set numbers of the given threads from their parent links."""
-    with tree_write(tree_ids=tree_ids, new_tree=True):
-        for tree_id in tree_ids:
-            Comment.objects.partial_rebuild(tree_id)
+    """Renumber the given threads from their parent links, which are the source of truth.
+
+    A corrupted node may carry another thread's tree_id, so each broken node is followed up
+    its parent links to its real root, and that root's whole thread is renumbered.
+    """
+    article_ids = list(
+        Comment.objects.filter(tree_id__in=tree_ids).values_list("article_id", flat=True).distinct()
+    )
+    lock_ids = set(
+        Comment.objects.filter(article_id__in=article_ids).values_list("tree_id", flat=True)
+    )
+    with tree_write(tree_ids=lock_ids, new_tree=True):
+        nodes = {
+            node.pk: node
+            for node in Comment.objects.filter(article_id__in=article_ids).only(
+                "pk", "parent_id", "tree_id", "lft", "rght", "level"
+            )
+        }
+        children = {}
+        for node in sorted(nodes.values(), key=lambda n: n.pk):
+            children.setdefault(node.parent_id, []).append(node)
+        roots = {}
+        for node in nodes.values():
+            if node.tree_id not in tree_ids:
+                continue
+            seen = set()
+            while node.parent_id is not None and node.parent_id in nodes and node.pk not in seen:
+                seen.add(node.pk)
+                node = nodes[node.parent_id]
+            roots[node.pk] = node
+        changed = []
+        for root in roots.values():
+            changed.extend(_renumber(root, children))
+        Comment.objects.bulk_update(changed, ["tree_id", "lft", "rght", "level"], batch_size=1000)
+    return len(roots)
+
+
+def _renumber(root, children):
+    counter = 1
+    changed = []
+    stack = [(root, 0, False)]
+    numbers = {}
+    while stack:
+        node, level, closing = stack.pop()
+        if closing:
+            lft = numbers[node.pk]
+            new = (root.tree_id, lft, counter, level)
+            counter += 1
+            if (node.tree_id, node.lft, node.rght, node.level) != new:
+                node.tree_id, node.lft, node.rght, node.level = new
+                changed.append(node)
+            continue
+        numbers[node.pk] = counter
+        counter += 1
+        stack.append((node, level, True))
+        for child in reversed(children.get(node.pk, [])):
+            stack.append((child, level + 1, False))
+    return changed
 
 
 def broken_trees(article_ids=None):

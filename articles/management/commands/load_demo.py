@@ -20,6 +20,8 @@ from articles.demo import content
 from articles.demo.covers import make_cover
 from articles.models import Article, Category
 from articles.text import slugify_title
+from comments import tree
+from comments.models import Comment
 
 DEMO_ACCOUNTS = [
     # username, password, display name, group, is_staff
@@ -47,10 +49,12 @@ class Command(BaseCommand):
         accounts = self.load_accounts()
         categories = self.load_categories()
         created = self.load_articles(categories, author=accounts["editor"])
+        new_comments = self.load_comments(accounts)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo content ready: {len(categories)} sections, "
-                f"{Article.objects.count()} articles ({created} new)."
+                f"{Article.objects.count()} articles ({created} new), "
+                f"{Comment.objects.count()} comments ({new_comments} new)."
             )
         )
 
@@ -124,3 +128,37 @@ class Command(BaseCommand):
             article.save()
             created += 1
         return created
+
+    def load_comments(self, accounts):
+        """Each demo comment is keyed ("demo:<key>") so a second run adds none of them again."""
+        now = timezone.now()
+        new = []
+        for entry in content.ARTICLES:
+            comments = entry.get("comments") or []
+            if not comments:
+                continue
+            article = Article.objects.get(
+                category__slug=entry["category"], slug=slugify_title(entry["title"])
+            )
+            existing = {
+                c.import_key: c for c in article.comments.filter(import_key__startswith="demo:")
+            }
+            by_key = dict(existing)
+            for item in comments:
+                key = f"demo:{item['key']}"
+                if key in by_key:
+                    continue
+                written = min(article.published_at + timedelta(minutes=item["minutes_after"]), now)
+                comment = Comment(
+                    article=article,
+                    author=accounts[item["author"]],
+                    parent=by_key[f"demo:{item['parent']}"] if item.get("parent") else None,
+                    body=item["body"],
+                    created_at=written,
+                    import_key=key,
+                )
+                by_key[key] = comment
+                new.append(comment)
+        if new:
+            tree.insert_many(new)
+        return len(new)
