@@ -184,7 +184,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # keep the case they were typed in but are unique regardless of it ("Айбалта" and
 # "айбалта" are one person); accounts.adapter and accounts.usernames hold the rules.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_PRESERVE_USERNAME_CASING = True
