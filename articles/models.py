@@ -241,3 +241,66 @@ class ArticleImage(RenditionsMixin, models.Model):
     def picture_with(self, alt, caption):
         picture = self.picture
         return picture_from(self.renditions, alt=alt, caption=caption) if picture else None
+
+
+class Reaction(models.TextChoices):
+    """"Как вам публикация?": the reactions a reader can leave under an article."""
+
+    LIKE = "like", _("Like")
+    LAUGH = "laugh", _("Funny")
+    WOW = "wow", _("Surprising")
+    SAD = "sad", _("Sad")
+    ANGRY = "angry", _("Outrageous")
+
+
+REACTION_EMOJI = {
+    Reaction.LIKE: "👍",
+    Reaction.LAUGH: "😂",
+    Reaction.WOW: "😮",
+    Reaction.SAD: "😢",
+    Reaction.ANGRY: "😡",
+}
+
+
+class ArticleReaction(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="article_reactions"
+    )
+    kind = models.CharField(_("reaction"), max_length=10, choices=Reaction.choices)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            # One reaction per reader per article, whatever the client sends.
+            models.UniqueConstraint(fields=["article", "user"], name="one_reaction_per_reader")
+        ]
+
+    def __str__(self):
+        return f"{REACTION_EMOJI.get(self.kind, self.kind)} {self.user_id} → {self.article_id}"
+
+
+class ArticleStats(models.Model):
+    """Counters kept beside the article rather than in it, so that an editor saving the
+    article in the admin can never write back stale numbers. Updated only with F()."""
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    like = models.PositiveIntegerField(default=0)
+    laugh = models.PositiveIntegerField(default=0)
+    wow = models.PositiveIntegerField(default=0)
+    sad = models.PositiveIntegerField(default=0)
+    angry = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("article counters")
+        verbose_name_plural = _("article counters")
+
+    def __str__(self):
+        return f"counters of article {self.article_id}"
+
+    def reaction_counts(self):
+        return {kind: getattr(self, kind) for kind in Reaction.values}

@@ -1,10 +1,16 @@
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from comments import discussion
 from comments.forms import CommentForm
 
+from . import services
 from .models import Article, Category
 
 ARTICLES_PER_PAGE = 12
@@ -56,7 +62,7 @@ def category_detail(request, slug):
 
 
 def article_detail(request, category_slug, pk, slug):
-    related = Article.objects.select_related("category", "author")
+    related = Article.objects.select_related("category", "author", "stats")
     article = related.published().filter(pk=pk).first()
     # Drafts and scheduled articles exist only for the newsroom's previews; readers'
     # requests never pay for the permission check.
@@ -100,6 +106,33 @@ def render_article(request, article, comment_form=None, status=200):
             "comment_form": comment_form,
             "replying_to": replying_to,
             "latest_comments": discussion.latest_comments(),
+            "reactions": services.reaction_summary(article, request.user),
         },
         status=status,
     )
+
+
+@require_POST
+def react(request, pk):
+    """Toggle the reader's reaction; JSON for the page's script, a redirect without it."""
+    article = get_object_or_404(Article.objects.published().select_related("category"), pk=pk)
+    back = f"{article.get_absolute_url()}#reactions"
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not request.user.is_authenticated:
+        if wants_json:
+            return JsonResponse({"error": _("Log in to react.")}, status=401)
+        return redirect_to_login(back)
+    try:
+        services.react(request.user, article, request.POST.get("kind", ""))
+    except PermissionDenied as error:
+        if wants_json:
+            return JsonResponse({"error": str(error)}, status=403)
+        raise
+    except ValidationError as error:
+        if wants_json:
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    if wants_json:
+        return JsonResponse({"reactions": services.reaction_summary(article, request.user)})
+    return redirect(back)

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Comment
+from .models import Comment, CommentVote
 from .services import LATEST_CACHE_KEY, can_delete, can_edit
 
 THREADS_PER_PAGE = 20
@@ -21,6 +21,7 @@ SORTS = {
     "newest": (_("Newest first"), ["-created_at", "-pk"]),
     "oldest": (_("Oldest first"), ["created_at", "pk"]),
     "replies": (_("Most replies"), [(F("rght") - F("lft")).desc(), "-created_at", "-pk"]),
+    "liked": (_("Most liked"), [(F("likes") - F("dislikes")).desc(), "-created_at", "-pk"]),
 }
 DEFAULT_SORT = "newest"
 
@@ -36,6 +37,8 @@ class ShownComment:
     can_edit: bool = False
     can_delete: bool = False
     can_reply: bool = False
+    can_vote: bool = False
+    my_vote: int = 0
 
     @property
     def pk(self):
@@ -107,6 +110,13 @@ def shown_comments(rows, user, article, keep_placeholders=False):
     something beneath it is shown, so replies keep their context.
     """
     user_pk = user.pk if user.is_authenticated else None
+    my_votes = {}
+    if user_pk is not None and rows:
+        my_votes = dict(
+            CommentVote.objects.filter(user_id=user_pk, comment__article=article).values_list(
+                "comment_id", "value"
+            )
+        )
     # Anonymous readers get "Reply" too: it leads through the login back to the reply form.
     open_for_replies = article.comments_enabled and article.is_public
     shown = []
@@ -128,6 +138,9 @@ def shown_comments(rows, user, article, keep_placeholders=False):
                 can_edit=is_own and can_edit(user, comment),
                 can_delete=is_own and can_delete(user, comment),
                 can_reply=open_for_replies and comment.status == Comment.Status.VISIBLE,
+                # Anonymous readers see the buttons too; a click leads through the login.
+                can_vote=not is_own and comment.status == Comment.Status.VISIBLE,
+                my_vote=my_votes.get(comment.pk, 0),
             )
         )
     return shown if keep_placeholders else _drop_empty_placeholders(shown)

@@ -73,6 +73,10 @@ class Comment(MPTTModel):
     submission_token = models.UUIDField(null=True, blank=True, editable=False)
     # The comment's key in an imported archive, so importing the file again adds nothing twice.
     import_key = models.CharField(max_length=100, blank=True, default="", editable=False)
+    # Denormalized vote counts, moved only by comments.services with F() in the same
+    # transaction as the vote rows; never written by save() (see SAVED_FIELDS).
+    likes = models.PositiveIntegerField(default=0, editable=False)
+    dislikes = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CommentManager()
 
@@ -132,6 +136,18 @@ class Comment(MPTTModel):
         tree.ensure_inside_tree_write()
         return super().delete(*args, **kwargs)
 
+    # Fields a plain save() never writes back: the vote counters move only by F() updates.
+    COUNTER_FIELDS = ("likes", "dislikes")
+
+    def _get_user_field_names(self):
+        # mptt saves an existing node with update_fields = these names; leaving the counters
+        # out means a stale copy (an admin form, an edit) cannot overwrite fresh votes.
+        return [n for n in super()._get_user_field_names() if n not in self.COUNTER_FIELDS]
+
+    @property
+    def score(self):
+        return self.likes - self.dislikes
+
     def get_absolute_url(self):
         from django.urls import reverse
 
@@ -151,3 +167,28 @@ class Comment(MPTTModel):
 
     def editable_until(self):
         return self.created_at + timedelta(minutes=EDIT_WINDOW_MINUTES)
+
+
+class CommentVote(models.Model):
+    """A reader's like (+1) or dislike (-1) on someone else's comment."""
+
+    class Value(models.IntegerChoices):
+        LIKE = 1, _("Like")
+        DISLIKE = -1, _("Dislike")
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_votes"
+    )
+    value = models.SmallIntegerField(choices=Value.choices)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="one_vote_per_reader"),
+        ]
+
+    def __str__(self):
+        return f"{self.value:+d} {self.user_id} → {self.comment_id}"

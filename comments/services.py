@@ -3,14 +3,15 @@
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import tree
 from .formatting import normalize_body
-from .models import BODY_MAX_LENGTH, EDIT_WINDOW_MINUTES, Comment
+from .models import BODY_MAX_LENGTH, EDIT_WINDOW_MINUTES, Comment, CommentVote
 
 LATEST_CACHE_KEY = "comments:latest:v1"
 
@@ -19,11 +20,16 @@ class CommentingClosed(PermissionDenied):
     """The article takes no comments (closed, unpublished), or the user may not post."""
 
 
-def check_can_comment(user, article):
+def check_can_take_part(user):
+    """Whether the user may write anything in discussions: comments, votes, reactions."""
     if not user.is_authenticated:
         raise CommentingClosed(_("Log in to take part in the discussion."))
     if not user.is_active:
         raise CommentingClosed(_("This account cannot post comments."))
+
+
+def check_can_comment(user, article):
+    check_can_take_part(user)
     if not article.is_public:
         raise CommentingClosed(_("This article is not published."))
     if not article.comments_enabled:
@@ -157,6 +163,60 @@ def delete_comment(user, comment):
     comment.save(update_fields=["status", "body", "body_html"])
     forget_latest()
     return comment
+
+
+def check_can_vote(user, comment):
+    check_can_take_part(user)
+    if comment.author_id == user.pk:
+        raise PermissionDenied(_("You cannot vote for your own comment."))
+    if comment.status != Comment.Status.VISIBLE or not comment.article.is_public:
+        raise PermissionDenied(_("This comment takes no votes."))
+
+
+def vote(user, comment, value):
+    """Toggle the reader's like (+1) or dislike (-1); the same vote again takes it back.
+    Returns the reader's vote afterwards (1, -1 or None).
+
+    Counters move with F() in the same transaction as the vote rows, and the unique
+    constraint makes a double vote impossible, so likes and dislikes always equal the rows.
+    """
+    check_can_vote(user, comment)
+    if value not in (CommentVote.Value.LIKE, CommentVote.Value.DISLIKE):
+        raise ValidationError(_("Unknown vote."), code="unknown_vote")
+    for attempt in range(3):
+        try:
+            return _toggle_vote(user, comment, value)
+        except IntegrityError:
+            # The same reader's other click inserted first; toggle against that row.
+            if attempt == 2:
+                raise
+    return None
+
+
+def _counter(value):
+    return "likes" if value == CommentVote.Value.LIKE else "dislikes"
+
+
+@transaction.atomic
+def _toggle_vote(user, comment, value):
+    existing = CommentVote.objects.select_for_update().filter(comment=comment, user=user).first()
+    counters = Comment.objects.filter(pk=comment.pk)
+    if existing is None:
+        with transaction.atomic():
+            CommentVote.objects.create(comment=comment, user=user, value=value)
+        counters.update(**{_counter(value): F(_counter(value)) + 1})
+        return value
+    if existing.value == value:
+        existing.delete()
+        counters.update(**{_counter(value): F(_counter(value)) - 1})
+        return None
+    previous = existing.value
+    existing.value = value
+    existing.save(update_fields=["value", "created_at"])
+    counters.update(
+        **{_counter(previous): F(_counter(previous)) - 1, _counter(value): F(_counter(value)) + 1}
+    )
+    return value
 
 
 def forget_latest():

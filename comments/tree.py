@@ -71,12 +71,16 @@ def insert_comment(comment):
         with tree_write(new_tree=True):
             comment.save()
         return comment
-    tree_id = Comment.objects.filter(pk=parent_id).values_list("tree_id", flat=True).get()
-    with tree_write(tree_ids=[tree_id]):
-        # Re-read the parent under the lock: the copy we were given may be stale.
-        comment.parent = Comment.objects.get(pk=parent_id)
-        comment.save()
-    return comment
+    for _attempt in range(3):
+        tree_id = Comment.objects.filter(pk=parent_id).values_list("tree_id", flat=True).get()
+        with tree_write(tree_ids=[tree_id]):
+            # Re-read the parent under the lock: the copy we were given may be stale, and a
+            # repair may have moved it to another tree since we looked.
+            comment.parent = Comment.objects.get(pk=parent_id)
+            if comment.parent.tree_id == tree_id:
+                comment.save()
+                return comment
+    raise RuntimeError(f"Comment {parent_id} keeps changing threads; is a repair running?")
 
 
 def insert_many(comments):

@@ -9,4 +9,5 @@ urlpatterns = [
     path("post/<int:article_pk>/", views.post, name="post"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/delete/", views.delete, name="delete"),
+    path("<int:pk>/vote/", views.vote, name="vote"),
 ]

@@ -159,3 +159,38 @@ def delete(request, pk):
         messages.success(request, _("Your comment has been deleted."))
         return redirect(f"{comment.article.get_absolute_url()}#comments")
     return render(request, "comments/delete.html", {"comment": comment, "article": comment.article})
+
+
+@require_POST
+def vote(request, pk):
+    comment = get_object_or_404(
+        Comment.objects.select_related("article__category").filter(
+            article__in=Article.objects.published()
+        ),
+        pk=pk,
+    )
+    if not request.user.is_authenticated:
+        if wants_json(request):
+            return JsonResponse({"error": _("Log in to vote.")}, status=401)
+        return redirect_to_login(comment_url(comment))
+    try:
+        value = int(request.POST.get("value", ""))
+    except ValueError:
+        value = 0
+    try:
+        mine = services.vote(request.user, comment, value)
+    except PermissionDenied as error:
+        if wants_json(request):
+            return JsonResponse({"error": str(error)}, status=403)
+        raise
+    except ValidationError as error:
+        if wants_json(request):
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        messages.error(request, " ".join(error.messages))
+        return redirect(comment_url(comment))
+    if wants_json(request):
+        comment.refresh_from_db(fields=["likes", "dislikes"])
+        return JsonResponse(
+            {"id": comment.pk, "likes": comment.likes, "dislikes": comment.dislikes, "mine": mine}
+        )
+    return redirect(comment_url(comment))

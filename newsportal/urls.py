@@ -8,9 +8,10 @@ from articles import views as article_views
 urlpatterns = [
     path("", article_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("", include("accounts.site_urls")),
     path("accounts/", include("allauth.urls")),
-    path("users/", include("accounts.urls")),
     path("comments/", include("comments.urls")),
+    path("articles/<int:pk>/react/", article_views.react, name="article-react"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -15,11 +15,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-import newsportal.urls
 from accounts.usernames import username_key
 from articles.models import Article
 from comments.models import Comment
@@ -30,25 +29,6 @@ pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 NEW_PASSWORD = "Steppe-wind-2024!"
-
-# Until newsportal/urls.py mounts accounts.site_urls (which adds accounts:settings at
-# /accounts/profile/), these tests run against the portal's URLs with that one change made.
-urlpatterns = [
-    path("", include("accounts.site_urls")),
-    *(
-        pattern
-        for pattern in newsportal.urls.urlpatterns
-        if getattr(pattern, "namespace", None) != "accounts"
-    ),
-]
-
-
-@pytest.fixture(autouse=True)
-def portal_urls(settings):
-    try:
-        reverse("accounts:settings")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
 
 
 def signup_data(username, email=None, password=NEW_PASSWORD, **extra):

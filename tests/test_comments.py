@@ -403,6 +403,6 @@ def test_signed_in_page_costs_the_same_queries(client, article, django_assert_nu
     for _ in range(3):
         comment(article, author=reader)
     client.get(article.get_absolute_url())
-    # session, user, then the same five as anonymous
-    with django_assert_num_queries(7):
+    # session, user, the same five as anonymous, the reader's reaction and votes
+    with django_assert_num_queries(9):
         client.get(article.get_absolute_url())

@@ -155,5 +155,74 @@
     });
   }
 
+  function postForm(form, submitter) {
+    var data = new FormData(form);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    return fetch(form.action, {
+      method: "POST",
+      body: data,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      if (response.status === 401) {
+        window.location.href = form.getAttribute("data-login-url");
+        return null;
+      }
+      return response.json().then(function (data) {
+        showFormError(form, response.ok ? "" : data.error || "");
+        return response.ok ? data : null;
+      });
+    });
+  }
+
+  function showFormError(form, text) {
+    var note = form.nextElementSibling;
+    if (!note || !note.hasAttribute("data-form-error")) {
+      if (!text) return;
+      note = document.createElement("p");
+      note.className = "form-errors";
+      note.setAttribute("data-form-error", "");
+      note.setAttribute("role", "alert");
+      form.parentNode.insertBefore(note, form.nextSibling);
+    }
+    note.textContent = text;
+  }
+
+  function pressed(button, on) {
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+
+  // Reactions under an article and votes on comments toggle in place; without this script
+  // the same forms post and come back to the page.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    if (form.matches("[data-reactions]")) {
+      event.preventDefault();
+      postForm(form, submitter).then(function (data) {
+        if (!data || !data.reactions) return;
+        data.reactions.forEach(function (reaction) {
+          var button = form.querySelector('[data-kind="' + reaction.kind + '"]');
+          if (!button) return;
+          button.querySelector("[data-count]").textContent = reaction.count;
+          button.classList.toggle("reaction--mine", reaction.mine);
+          pressed(button, reaction.mine);
+        });
+      }).catch(function () { showFormError(form, form.getAttribute("data-error-network")); });
+    } else if (form.matches("[data-vote]")) {
+      event.preventDefault();
+      postForm(form, submitter).then(function (data) {
+        if (!data || data.likes === undefined) return;
+        form.querySelector("[data-likes]").textContent = data.likes;
+        form.querySelector("[data-dislikes]").textContent = data.dislikes;
+        form.querySelectorAll("button[name=value]").forEach(function (button) {
+          var mine = String(data.mine) === button.value;
+          button.classList.toggle("vote__button--mine", mine);
+          pressed(button, mine);
+        });
+      }).catch(function () { showFormError(form, form.getAttribute("data-error-network")); });
+    }
+  });
+
   document.querySelectorAll(".discussion").forEach(setupDiscussion);
 })();
