@@ -18,12 +18,14 @@ EDITOR_PERMISSIONS = [
     ("articles", "change_articleimage"),
     ("articles", "delete_articleimage"),
     ("articles", "view_articleimage"),
+    ("comments", "pin_comment"),
 ]
 
 MODERATOR_PERMISSIONS = [
     ("comments", "view_comment"),
     ("comments", "change_comment"),
     ("comments", "moderate_comment"),
+    ("comments", "pin_comment"),
 ]
 
 

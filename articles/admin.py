@@ -74,6 +74,7 @@ class ArticleAdmin(admin.ModelAdmin):
                     "language",
                     "is_featured",
                     "comments_enabled",
+                    "premoderate",
                     "source_url",
                 )
             },

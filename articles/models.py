@@ -133,6 +133,11 @@ class Article(RenditionsMixin, models.Model):
         _("lead story"), default=False, help_text=_("Shown at the top of the home page.")
     )
     comments_enabled = models.BooleanField(_("comments open"), default=True)
+    premoderate = models.BooleanField(
+        _("pre-moderate comments"),
+        default=False,
+        help_text=_("Every comment waits for a moderator's approval before readers see it."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

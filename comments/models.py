@@ -75,6 +75,8 @@ class Comment(MPTTModel):
     import_key = models.CharField(max_length=100, blank=True, default="", editable=False)
     # Denormalized vote counts, moved only by comments.services with F() in the same
     # transaction as the vote rows; never written by save() (see SAVED_FIELDS).
+    # "Выбор редакции": at most one per article, shown above the threads.
+    is_pinned = models.BooleanField(_("editors' pick"), default=False, editable=False)
     likes = models.PositiveIntegerField(default=0, editable=False)
     dislikes = models.PositiveIntegerField(default=0, editable=False)
 
@@ -86,7 +88,10 @@ class Comment(MPTTModel):
     class Meta:
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
-        permissions = [("moderate_comment", _("Can hide and restore comments"))]
+        permissions = [
+            ("moderate_comment", _("Can hide and restore comments")),
+            ("pin_comment", _("Can pin a comment as the editors' pick")),
+        ]
         indexes = [
             models.Index(fields=["tree_id", "lft"], name="comment_tree_order"),
             models.Index(
@@ -109,6 +114,9 @@ class Comment(MPTTModel):
                 fields=["author", "submission_token"],
                 condition=Q(submission_token__isnull=False),
                 name="comment_submission_once",
+            ),
+            models.UniqueConstraint(
+                fields=["article"], condition=Q(is_pinned=True), name="comment_one_pin_per_article"
             ),
             models.UniqueConstraint(
                 fields=["article", "import_key"],
@@ -137,7 +145,7 @@ class Comment(MPTTModel):
         return super().delete(*args, **kwargs)
 
     # Fields a plain save() never writes back: the vote counters move only by F() updates.
-    COUNTER_FIELDS = ("likes", "dislikes")
+    COUNTER_FIELDS = ("likes", "dislikes", "is_pinned")
 
     def _get_user_field_names(self):
         # mptt saves an existing node with update_fields = these names; leaving the counters
