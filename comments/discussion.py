@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Comment, CommentVote
@@ -26,6 +26,32 @@ SORTS = {
 DEFAULT_SORT = "newest"
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading, and what they may do; worked out once per page."""
+
+    user: object
+    can_moderate: bool = False
+    can_pin: bool = False
+
+    @classmethod
+    def of(cls, user):
+        if not user.is_authenticated:
+            return cls(user)
+        # Only staff can hold these permissions here, so readers' pages skip the lookup.
+        if not (user.is_staff or user.is_superuser):
+            return cls(user)
+        return cls(
+            user,
+            can_moderate=user.has_perm("comments.moderate_comment"),
+            can_pin=user.has_perm("comments.pin_comment"),
+        )
+
+    @property
+    def pk(self):
+        return self.user.pk if self.user.is_authenticated else None
+
+
 @dataclass
 class ShownComment:
     """A comment as the page draws it: the row, and what this reader may see and do."""
@@ -38,6 +64,9 @@ class ShownComment:
     can_delete: bool = False
     can_reply: bool = False
     can_vote: bool = False
+    can_report: bool = False
+    can_moderate: bool = False
+    can_pin: bool = False
     my_vote: int = 0
 
     @property
@@ -52,6 +81,8 @@ class Discussion:
     page: object
     comments: list = field(default_factory=list)
     total: int = 0
+    pinned: object = None
+    viewer: object = None
 
     @property
     def sorts(self):
@@ -62,22 +93,28 @@ def normalize_sort(value):
     return value if value in SORTS else DEFAULT_SORT
 
 
-def threads_for(article, user):
+def threads_for(article, viewer):
     """Top-level comments that have something to show this reader.
 
     A removed root stays if it has replies, as a placeholder; whether those replies are
-    themselves visible is settled when the page's comments are loaded.
+    themselves visible is settled when the page's comments are loaded. Moderators see
+    every thread but the ones their authors deleted.
     """
     removed_with_replies = Q(rght__gt=F("lft") + 1)
     shown = Q(status=Comment.Status.VISIBLE) | removed_with_replies
-    if user.is_authenticated:
-        shown |= Q(author=user) & ~Q(status=Comment.Status.DELETED)
+    if viewer.can_moderate:
+        shown |= ~Q(status=Comment.Status.DELETED)
+    elif viewer.pk is not None:
+        shown |= Q(author_id=viewer.pk) & ~Q(status=Comment.Status.DELETED)
     return Comment.objects.filter(article=article, parent__isnull=True).filter(shown)
 
 
 def build(article, user, sort=DEFAULT_SORT, page_number=1):
+    viewer = Viewer.of(user)
     sort = normalize_sort(sort)
-    threads = threads_for(article, user).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
+    threads = threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list(
+        "tree_id", flat=True
+    )
     page = Paginator(threads, THREADS_PER_PAGE).get_page(page_number)
     tree_ids = list(page.object_list)
     rows = (
@@ -89,12 +126,25 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     )
     order = {tree_id: position for position, tree_id in enumerate(tree_ids)}
     rows = sorted(rows, key=lambda c: (order[c.tree_id], c.lft))
+    # One query for the count and the editors' pick; the pick's row is usually on the page.
+    summary = Comment.objects.filter(article=article, status=Comment.Status.VISIBLE).aggregate(
+        total=Count("pk"), pinned_id=Max("pk", filter=Q(is_pinned=True))
+    )
+    pinned = None
+    if summary["pinned_id"]:
+        pinned = next((c for c in rows if c.pk == summary["pinned_id"]), None) or (
+            Comment.objects.select_related("author").get(pk=summary["pinned_id"])
+        )
     return Discussion(
         article=article,
         sort=sort,
         page=page,
-        comments=shown_comments(rows, user, article),
-        total=visible_count(article),
+        comments=shown_comments(rows, viewer, article),
+        total=summary["total"],
+        pinned=shown_comments([pinned], viewer, article, keep_placeholders=True)[0]
+        if pinned
+        else None,
+        viewer=viewer,
     )
 
 
@@ -102,14 +152,18 @@ def visible_count(article):
     return Comment.objects.filter(article=article).visible().count()
 
 
-def shown_comments(rows, user, article, keep_placeholders=False):
+def shown_comments(rows, viewer, article, keep_placeholders=False):
     """The rows (in tree order) as the reader sees them.
 
     Visible comments show their text; a reader's own hidden or pending comment shows its
-    text with a note; any other removed comment shows a placeholder, and only when
-    something beneath it is shown, so replies keep their context.
+    text with a note, and so does every removed comment for a moderator; any other removed
+    comment shows a placeholder, and only when something beneath it is shown, so replies
+    keep their context. The body of a hidden comment never reaches anyone else.
     """
-    user_pk = user.pk if user.is_authenticated else None
+    if not isinstance(viewer, Viewer):
+        viewer = Viewer.of(viewer)
+    user = viewer.user
+    user_pk = viewer.pk
     my_votes = {}
     if user_pk is not None and rows:
         my_votes = dict(
@@ -122,12 +176,14 @@ def shown_comments(rows, user, article, keep_placeholders=False):
     shown = []
     for comment in rows:
         is_own = user_pk is not None and comment.author_id == user_pk
+        sees_text = is_own or viewer.can_moderate
+        visible = comment.status == Comment.Status.VISIBLE
         placeholder = ""
         if comment.status == Comment.Status.DELETED:
             placeholder = _("Comment deleted")
-        elif comment.status == Comment.Status.HIDDEN and not is_own:
+        elif comment.status == Comment.Status.HIDDEN and not sees_text:
             placeholder = _("Comment hidden by a moderator")
-        elif comment.status == Comment.Status.PENDING and not is_own:
+        elif comment.status == Comment.Status.PENDING and not sees_text:
             placeholder = _("Comment awaiting moderation")
         shown.append(
             ShownComment(
@@ -137,9 +193,12 @@ def shown_comments(rows, user, article, keep_placeholders=False):
                 is_own=is_own,
                 can_edit=is_own and can_edit(user, comment),
                 can_delete=is_own and can_delete(user, comment),
-                can_reply=open_for_replies and comment.status == Comment.Status.VISIBLE,
-                # Anonymous readers see the buttons too; a click leads through the login.
-                can_vote=not is_own and comment.status == Comment.Status.VISIBLE,
+                can_reply=open_for_replies and visible,
+                # Anonymous readers see these buttons too; a click leads through the login.
+                can_vote=not is_own and visible,
+                can_report=not is_own and visible and not viewer.can_moderate,
+                can_moderate=viewer.can_moderate and comment.status != Comment.Status.DELETED,
+                can_pin=viewer.can_pin and visible,
                 my_vote=my_votes.get(comment.pk, 0),
             )
         )
@@ -192,7 +251,7 @@ def page_of(comment, sort=DEFAULT_SORT):
 
     sort = normalize_sort(sort)
     root = Comment.objects.get(tree_id=comment.tree_id, parent__isnull=True)
-    threads = threads_for(comment.article, AnonymousUser())
+    threads = threads_for(comment.article, Viewer(AnonymousUser()))
     if sort == "oldest":
         before = threads.filter(
             Q(created_at__lt=root.created_at) | Q(created_at=root.created_at, pk__lt=root.pk)
