@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "newsportal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -267,6 +268,9 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Extra image origins for the Content-Security-Policy (newsportal.middleware), e.g. the
+# object storage or CDN that serves media: CSP_MEDIA_SOURCES=https://media.example.kz
+CSP_MEDIA_SOURCES = env_list("CSP_MEDIA_SOURCES")
 
 # Identity of the publication, used in page titles, feeds and structured data.
 SITE_NAME = os.environ.get("SITE_NAME", "")

@@ -53,6 +53,8 @@ def page(browser):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Content-Security-Policy violations and failed loads show up as console errors.
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.js_errors = errors
     yield page
     context.close()
