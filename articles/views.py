@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from comments import discussion
 from comments.forms import CommentForm
+from newsportal import ratelimit
 
 from . import services
 from .models import Article, Category
@@ -122,6 +123,9 @@ def react(request, pk):
         if wants_json:
             return JsonResponse({"error": _("Log in to react.")}, status=401)
         return redirect_to_login(back)
+    verdict = ratelimit.for_request(request, "reaction")
+    if not verdict.allowed:
+        return ratelimit.refused(request, verdict, back=back)
     try:
         services.react(request.user, article, request.POST.get("kind", ""))
     except PermissionDenied as error:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from articles.models import Article
 from articles.views import render_article
+from newsportal import ratelimit
 
 from . import discussion, services
 from .forms import CommentForm, EditCommentForm
@@ -22,6 +23,16 @@ from .models import Comment
 
 def wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
+
+
+def too_many(request, verdict, form, article):
+    """A comment over the limit: the article again with the message, the text kept."""
+    if wants_json(request):
+        return ratelimit.refused(request, verdict, back=article.get_absolute_url())
+    form.add_error(None, ratelimit.refusal_message(verdict))
+    response = render_article(request, article, comment_form=form, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
 
 
 def comment_url(comment, sort=discussion.DEFAULT_SORT):
@@ -69,6 +80,9 @@ def post(request, article_pk):
 
     form = CommentForm(request.POST)
     if form.is_valid():
+        verdict = ratelimit.for_request(request, "comment")
+        if not verdict.allowed:
+            return too_many(request, verdict, form=form, article=article)
         try:
             comment, _created = services.post_comment(
                 request.user,
@@ -173,6 +187,9 @@ def vote(request, pk):
         if wants_json(request):
             return JsonResponse({"error": _("Log in to vote.")}, status=401)
         return redirect_to_login(comment_url(comment))
+    verdict = ratelimit.for_request(request, "vote")
+    if not verdict.allowed:
+        return ratelimit.refused(request, verdict, back=comment_url(comment))
     try:
         value = int(request.POST.get("value", ""))
     except ValueError:

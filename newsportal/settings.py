@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accounts",
     "articles",
     "comments",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "articles.context_processors.portal",
+                "moderation.context_processors.moderation",
             ],
         },
     },
@@ -268,6 +270,19 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Abuse limits (newsportal.ratelimit): (burst, seconds per request after it) per user,
+# per new account, and per IP address. Kept in the cache, so shared through Redis.
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMIT_NEW_ACCOUNT_HOURS = env_int("RATE_LIMIT_NEW_ACCOUNT_HOURS", 24)
+# Behind a proxy that sets it, the header holding the client's address, e.g. HTTP_X_REAL_IP.
+RATE_LIMIT_IP_HEADER = os.environ.get("RATE_LIMIT_IP_HEADER", "")
+RATE_LIMITS = {
+    "comment": {"user": (5, 20), "new_user": (3, 60), "ip": (30, 2)},
+    "vote": {"user": (30, 1), "ip": (200, 0.2)},
+    "reaction": {"user": (20, 2), "ip": (200, 0.2)},
+    "report": {"user": (5, 60), "ip": (30, 10)},
+}
+
 # Extra image origins for the Content-Security-Policy (newsportal.middleware), e.g. the
 # object storage or CDN that serves media: CSP_MEDIA_SOURCES=https://media.example.kz
 CSP_MEDIA_SOURCES = env_list("CSP_MEDIA_SOURCES")

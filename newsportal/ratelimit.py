@@ -1,0 +1,158 @@
+"""Abuse limits kept in the cache, so they hold across every app server sharing Redis.
+
+Each limit is a burst and a steady rate ("5 at once, then one every 20 seconds"),
+enforced with the generic cell rate algorithm (GCRA): one number per key, its theoretical
+arrival time (when the key's budget would be whole again). On Redis the check-and-set
+is one Lua script, so parallel requests cannot slip past it; on the local-memory cache
+(development, one process) a lock serves the same purpose.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import ngettext
+
+_local_lock = threading.Lock()
+
+GCRA_SCRIPT = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tolerance then
+  return tostring(tat - now - tolerance)
+end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+return '0'
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    burst: int
+    every: float  # seconds per request once the burst is spent
+
+    @property
+    def tolerance(self):
+        return self.every * (self.burst - 1)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+
+
+def limits():
+    return getattr(settings, "RATE_LIMITS", {})
+
+
+def client_ip(request):
+    header = getattr(settings, "RATE_LIMIT_IP_HEADER", "")
+    if header and request.META.get(header):
+        # Set only behind a proxy that overwrites this header; the first address is the client.
+        return request.META[header].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _redis_client():
+    backend = getattr(cache, "_cache", None)
+    if backend is not None and hasattr(backend, "get_client"):
+        return backend.get_client(write=True)
+    return None
+
+
+def _take(key, limit, now):
+    """Spend one unit of key's budget; the seconds to wait if there is none left."""
+    client = _redis_client()
+    if client is not None:
+        full_key = cache.make_and_validate_key(key)
+        wait = float(client.eval(GCRA_SCRIPT, 1, full_key, now, limit.every, limit.tolerance))
+        return wait
+    with _local_lock:
+        tat = max(cache.get(key, now), now)
+        if tat - now > limit.tolerance:
+            return tat - now - limit.tolerance
+        new_tat = tat + limit.every
+        cache.set(key, new_tat, timeout=int(new_tat - now) + 1)
+        return 0.0
+
+
+def check(buckets):
+    """Spend one request from every (key, Limit) bucket; refused if any is spent.
+
+    A refused request spends nothing, so a user waiting out the limit is not pushed further.
+    """
+    if not getattr(settings, "RATE_LIMITS_ENABLED", True):
+        return Verdict(True)
+    now = time.time()
+    for key, limit in buckets:
+        wait = _peek(key, limit, now)
+        if wait > 0:
+            return Verdict(False, retry_after=max(1, round(wait + 0.5)))
+    for key, limit in buckets:
+        wait = _take(key, limit, now)
+        if wait > 0:
+            return Verdict(False, retry_after=max(1, round(wait + 0.5)))
+    return Verdict(True)
+
+
+def _peek(key, limit, now):
+    client = _redis_client()
+    raw = client.get(cache.make_and_validate_key(key)) if client is not None else cache.get(key)
+    tat = float(raw) if raw is not None else now
+    return max(tat, now) - now - limit.tolerance
+
+
+def for_request(request, scope):
+    """The verdict for a write of `scope` by this request's user and IP address.
+
+    RATE_LIMITS[scope] gives a Limit per identity: "user", "new_user" (accounts younger
+    than RATE_LIMIT_NEW_ACCOUNT_HOURS) and "ip", which is looser: many readers share an
+    address behind mobile carriers' NAT.
+    """
+    config = limits().get(scope, {})
+    buckets = []
+    user = request.user
+    if user.is_authenticated:
+        kind = "new_user" if "new_user" in config and _is_new(user) else "user"
+        if kind in config:
+            buckets.append((f"rl:{scope}:user:{user.pk}", Limit(*config[kind])))
+    if "ip" in config:
+        buckets.append((f"rl:{scope}:ip:{client_ip(request)}", Limit(*config["ip"])))
+    return check(buckets)
+
+
+def _is_new(user):
+    hours = getattr(settings, "RATE_LIMIT_NEW_ACCOUNT_HOURS", 24)
+    joined = getattr(user, "date_joined", None)
+    return joined is not None and (time.time() - joined.timestamp()) < hours * 3600
+
+
+def refusal_message(verdict):
+    return ngettext(
+        "You are doing that too often. Please wait %(seconds)d second and try again.",
+        "You are doing that too often. Please wait %(seconds)d seconds and try again.",
+        verdict.retry_after,
+    ) % {"seconds": verdict.retry_after}
+
+
+def refused(request, verdict, back):
+    """The answer to a write over its limit: 429 for the page's script, otherwise a message
+    and the way back. Nothing was written."""
+    message = refusal_message(verdict)
+    if "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"error": message}, status=429)
+    else:
+        messages.error(request, message)
+        response = redirect(back)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
