@@ -6,6 +6,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from newsportal.honeypot import HoneypotMixin
+
 from . import avatars, usernames
 from .models import User
 
@@ -38,7 +40,7 @@ class LoginForm(AllauthLoginForm):
         _labels_not_placeholders(self)
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(HoneypotMixin, AllauthSignupForm):
     """allauth's sign-up form, telling readers the username rules before they break them."""
 
     def __init__(self, *args, **kwargs):

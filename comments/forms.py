@@ -4,11 +4,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from newsportal.honeypot import HoneypotMixin
+
 from . import services
 from .models import BODY_MAX_LENGTH
 
 
-class CommentForm(forms.Form):
+class CommentForm(HoneypotMixin, forms.Form):
     body = forms.CharField(
         label=_("Your comment"),
         # The browser's own limit is a courtesy; check_body is the rule.
