@@ -70,7 +70,15 @@ class User(AbstractUser):
     @property
     def initial(self):
         """The first letter or digit of the public name, for the avatar placeholder."""
-        for char in self.public_name:
-            if unicodedata.category(char)[0] in "LN":
-                return char.upper()
-        return "?"
+        return initial_of(self.public_name)
+
+    @property
+    def avatar_url(self):
+        return self.avatar.url if self.avatar else ""
+
+
+def initial_of(name):
+    for char in name:
+        if unicodedata.category(char)[0] in "LN":
+            return char.upper()
+    return "?"

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Comment, CommentVote
+from .rows import comment_rows
 from .services import LATEST_CACHE_KEY, can_delete, can_edit
 
 THREADS_PER_PAGE = 20
@@ -112,15 +113,13 @@ def threads_for(article, viewer):
 def build(article, user, sort=DEFAULT_SORT, page_number=1):
     viewer = Viewer.of(user)
     sort = normalize_sort(sort)
-    threads = threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list(
-        "tree_id", flat=True
+    threads = (
+        threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
     )
     page = Paginator(threads, THREADS_PER_PAGE).get_page(page_number)
     tree_ids = list(page.object_list)
     rows = (
-        Comment.objects.filter(tree_id__in=tree_ids)
-        .select_related("author")
-        .order_by("tree_id", "lft")
+        comment_rows(Comment.objects.filter(tree_id__in=tree_ids).order_by("tree_id", "lft"))
         if tree_ids
         else []
     )
@@ -132,8 +131,9 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     )
     pinned = None
     if summary["pinned_id"]:
-        pinned = next((c for c in rows if c.pk == summary["pinned_id"]), None) or (
-            Comment.objects.select_related("author").get(pk=summary["pinned_id"])
+        pinned = (
+            next((c for c in rows if c.pk == summary["pinned_id"]), None)
+            or (comment_rows(Comment.objects.filter(pk=summary["pinned_id"]))[0])
         )
     return Discussion(
         article=article,

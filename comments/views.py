@@ -8,7 +8,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +18,7 @@ from newsportal import ratelimit
 from . import discussion, services
 from .forms import CommentForm, EditCommentForm
 from .models import Comment
+from .rendering import CommentRenderer
 
 
 def wants_json(request):
@@ -45,12 +45,13 @@ def comment_url(comment, sort=discussion.DEFAULT_SORT):
 def comment_html(request, comment):
     """One comment as the page draws it, for the page's script to put in place. A removed
     comment with replies comes back as its placeholder; without replies, as nothing."""
+    viewer = discussion.Viewer.of(request.user)
     items = discussion.shown_comments(
-        [comment], request.user, comment.article, keep_placeholders=comment.rght > comment.lft + 1
+        [comment], viewer, comment.article, keep_placeholders=comment.rght > comment.lft + 1
     )
     if not items:
         return ""
-    return render_to_string("comments/_comment.html", {"item": items[0]}, request=request)
+    return CommentRenderer(request, viewer).render(items[0])
 
 
 def permalink(request, pk):
