@@ -1,13 +1,16 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
-from django.db import models
+from django.db import connection, models
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Article, ArticleImage, Category
+from . import search
+from . import tags as _tags  # noqa: F401  (connects the related-articles cache invalidation)
+from .models import Article, ArticleImage, Category, Tag
 from .services import publish_articles, unpublish_articles
 from .text import CYRILLIC_TO_LATIN
 
@@ -18,6 +21,30 @@ class CategoryAdmin(admin.ModelAdmin):
     list_editable = ("order",)
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name",)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "article_count")
+    search_fields = ("name", "slug")
+    fields = ("name", "slug")
+
+    def get_queryset(self, request):
+        tags = super().get_queryset(request)
+        return tags.annotate(article_count=Count("articles")).order_by("name")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if connection.vendor != "sqlite" or not term:
+            return super().get_search_results(request, queryset, search_term)
+        # SQLite compares only ASCII letters case-insensitively: "выб" must find "Выборы".
+        search.ensure_fold_function()
+        folded = queryset.annotate(folded_name=search.Folded("name"))
+        return folded.filter(folded_name__contains=search.fold(term)), False
+
+    @admin.display(description=_("articles"), ordering="article_count")
+    def article_count(self, tag):
+        return tag.article_count
 
 
 class ArticleImageInline(admin.TabularInline):
@@ -58,10 +85,11 @@ class ArticleAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     actions = ["publish", "unpublish"]
     inlines = [ArticleImageInline]
+    autocomplete_fields = ("tags",)
     save_on_top = True
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
-        (None, {"fields": ("title", "slug", "lead", "body")}),
+        (None, {"fields": ("title", "slug", "lead", "body", "tags")}),
         (_("Cover"), {"fields": ("cover", "cover_caption")}),
         (
             _("Publication"),

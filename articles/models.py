@@ -54,6 +54,45 @@ class Category(models.Model):
         return reverse("articles:category", kwargs={"slug": self.slug})
 
 
+class Tag(models.Model):
+    """A topic that runs across sections ("Выборы-2024", "Алматы"); articles list theirs
+    and every tag has a page at /tags/<slug>/."""
+
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=SLUG_MAX_LENGTH,
+        unique=True,
+        blank=True,
+        help_text=_("Made from the name if left empty: Latin letters, digits and hyphens."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify_title(self.name) or "tag"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("tag", kwargs={"slug": self.slug})
+
+    def clean(self):
+        self.name = " ".join(self.name.split())
+        if not self.slug:
+            self.slug = slugify_title(self.name)
+        if not self.slug:
+            raise ValidationError(
+                {"slug": _("The name has no letters or digits to make a slug of; enter one.")}
+            )
+
+
 def cover_upload_path(instance, filename):
     return f"covers/{timezone.now():%Y/%m}/{filename}"
 
@@ -140,6 +179,7 @@ class Article(RenditionsMixin, models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="articles")
 
     objects = ArticleQuerySet.as_manager()
 
@@ -299,6 +339,8 @@ class ArticleStats(models.Model):
     wow = models.PositiveIntegerField(default=0)
     sad = models.PositiveIntegerField(default=0)
     angry = models.PositiveIntegerField(default=0)
+    # Readers' views, counted in the cache and added here in batches (articles.popularity).
+    views = models.PositiveBigIntegerField(_("views"), default=0)
 
     class Meta:
         verbose_name = _("article counters")
@@ -309,3 +351,23 @@ class ArticleStats(models.Model):
 
     def reaction_counts(self):
         return {kind: getattr(self, kind) for kind in Reaction.values}
+
+
+class ArticleDailyViews(models.Model):
+    """Views of an article on one day (Almaty time), for the "most read" windows. Rows are
+    only ever added to with F() by articles.popularity.flush()."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="daily_views")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("views per day")
+        verbose_name_plural = _("views per day")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "day"], name="article_daily_views_once")
+        ]
+        indexes = [models.Index(fields=["day", "article"], name="article_daily_views_day")]
+
+    def __str__(self):
+        return f"{self.article_id} on {self.day}: {self.views}"

@@ -11,7 +11,8 @@ from comments import discussion
 from comments.forms import CommentForm
 from newsportal import ratelimit
 
-from . import services
+from . import popularity, services
+from . import tags as article_tags
 from .models import Article, Category
 
 ARTICLES_PER_PAGE = 12
@@ -47,6 +48,7 @@ def home(request):
             "latest": latest,
             "sections": sections,
             "latest_comments": discussion.latest_comments(),
+            "most_read": popularity.most_read(),
         },
     )
 
@@ -90,6 +92,8 @@ def render_article(request, article, comment_form=None, status=200):
             if str(parent_id).isdigit()
             else None
         )
+    views = popularity.view_article(request, article)  # counted in the cache, not the DB
+    tags, related = article_tags.tags_and_related(article)
     thread = discussion.build(
         article,
         request.user,
@@ -108,6 +112,10 @@ def render_article(request, article, comment_form=None, status=200):
             "replying_to": replying_to,
             "latest_comments": discussion.latest_comments(),
             "reactions": services.reaction_summary(article, request.user),
+            "views": views,
+            "article_tags": tags,
+            "related": related,
+            "most_read": popularity.most_read(),
         },
         status=status,
     )
