@@ -62,10 +62,10 @@ format: install
 messages: install
 	$(BIN)/python manage.py makemessages -l ru -l kk -l en --no-obsolete --ignore=.venv --ignore=var --ignore=bench
 	$(BIN)/python manage.py makemessages -d djangojs -l ru -l kk -l en --no-obsolete --ignore=.venv --ignore=var --ignore=bench --ignore=staticfiles
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=bench --ignore=var
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

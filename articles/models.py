@@ -289,7 +289,7 @@ class ArticleImage(RenditionsMixin, models.Model):
 
 
 class Reaction(models.TextChoices):
-    """"Как вам публикация?": the reactions a reader can leave under an article."""
+    """ "Как вам публикация?": the reactions a reader can leave under an article."""
 
     LIKE = "like", _("Like")
     LAUGH = "laugh", _("Funny")

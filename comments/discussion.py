@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q
 from django.utils.translation import gettext_lazy as _
 
+from moderation.services import appeals_for
+
 from .models import Comment, CommentVote
 from .rows import comment_rows
 from .services import LATEST_CACHE_KEY, can_delete, can_edit
@@ -84,6 +86,7 @@ class Discussion:
     total: int = 0
     pinned: object = None
     viewer: object = None
+    appeals: dict = field(default_factory=dict)  # the reader's appeals, by comment id
 
     @property
     def sorts(self):
@@ -102,7 +105,8 @@ def threads_for(article, viewer):
     every thread but the ones their authors deleted.
     """
     removed_with_replies = Q(rght__gt=F("lft") + 1)
-    shown = Q(status=Comment.Status.VISIBLE) | removed_with_replies
+    # A hidden comment always leaves its placeholder: readers see that moderation happened.
+    shown = Q(status__in=[Comment.Status.VISIBLE, Comment.Status.HIDDEN]) | removed_with_replies
     if viewer.can_moderate:
         shown |= ~Q(status=Comment.Status.DELETED)
     elif viewer.pk is not None:
@@ -135,10 +139,12 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
             next((c for c in rows if c.pk == summary["pinned_id"]), None)
             or (comment_rows(Comment.objects.filter(pk=summary["pinned_id"]))[0])
         )
+    own_hidden = [c for c in rows if c.author_id == viewer.pk and c.status == Comment.Status.HIDDEN]
     return Discussion(
         article=article,
         sort=sort,
         page=page,
+        appeals=appeals_for(own_hidden) if own_hidden else {},
         comments=shown_comments(rows, viewer, article),
         total=summary["total"],
         pinned=shown_comments([pinned], viewer, article, keep_placeholders=True)[0]
@@ -157,8 +163,9 @@ def shown_comments(rows, viewer, article, keep_placeholders=False):
 
     Visible comments show their text; a reader's own hidden or pending comment shows its
     text with a note, and so does every removed comment for a moderator; any other removed
-    comment shows a placeholder, and only when something beneath it is shown, so replies
-    keep their context. The body of a hidden comment never reaches anyone else.
+    comment shows a placeholder: a hidden one always (moderation is visible to readers),
+    a deleted or pending one only when something beneath it is shown, so replies keep
+    their context. The body of a hidden comment never reaches anyone else.
     """
     if not isinstance(viewer, Viewer):
         viewer = Viewer.of(viewer)
@@ -206,12 +213,14 @@ def shown_comments(rows, viewer, article, keep_placeholders=False):
 
 
 def _drop_empty_placeholders(shown):
-    """Remove placeholders with nothing shown beneath them (walking the tree backwards)."""
+    """Remove the placeholders of deleted and pending comments with nothing shown beneath
+    them (walking the tree backwards); a hidden comment's placeholder always stays."""
     keep = [True] * len(shown)
     has_shown_descendant = set()
     for index in range(len(shown) - 1, -1, -1):
         item = shown[index]
-        if item.placeholder and item.pk not in has_shown_descendant:
+        removed_quietly = item.placeholder and item.comment.status != Comment.Status.HIDDEN
+        if removed_quietly and item.pk not in has_shown_descendant:
             keep[index] = False
             continue
         if item.comment.parent_id is not None:

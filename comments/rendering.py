@@ -31,9 +31,10 @@ def _url_shape(name):
 
 
 class CommentRenderer:
-    def __init__(self, request, viewer):
+    def __init__(self, request, viewer, appeals=None):
         self.request = request
         self.viewer = viewer
+        self.appeals = appeals or {}
         self.signed_in = viewer.pk is not None
         self.csrf = escape(get_token(request)) if self.signed_in else ""
         self.now = timezone.now()
@@ -43,6 +44,7 @@ class CommentRenderer:
         self.delete_url = _url_shape("comments:delete")
         self.login_url = reverse("account_login")
         self.report_shape = _url_shape("moderation:report")
+        self.appeal_shape = _url_shape("moderation:appeal")
         self.profile_shape = reverse("accounts:profile", kwargs={"username": "USERNAME"}).replace(
             "USERNAME", "{}"
         )
@@ -65,6 +67,8 @@ class CommentRenderer:
                 "pending_own": _("Awaiting moderation; only you can see this comment for now."),
                 "pending": _("Awaiting moderation."),
                 "reason": _("Reason:"),
+                "appeal": _("Appeal"),
+                "appeal_open": _("Appeal sent; awaiting a decision"),
             }.items()
         }
         self._moderation_context = None
@@ -178,7 +182,24 @@ class CommentRenderer:
                 f'<a class="comment__report" href="{self.report_url(comment.pk)}" '
                 f'rel="nofollow">{self.labels["report"]}</a>'
             )
+        if item.is_own and comment.status == Comment.Status.HIDDEN:
+            parts.append(self._appeal(comment))
         return f'<footer class="comment__actions">{"".join(parts)}</footer>'
+
+    def _appeal(self, comment):
+        """The author's way to contest a hide, or where their appeal stands."""
+        url = self.appeal_shape.format(comment.pk)
+        appeal = self.appeals.get(comment.pk)
+        if appeal is None:
+            state = self.labels["appeal"]
+        elif appeal.is_open:
+            state = self.labels["appeal_open"]
+        else:
+            state = escape(appeal.get_decision_display())
+        reason = ""
+        if appeal is not None and not appeal.is_open and appeal.decision_reason:
+            reason = f" {self.labels['reason']} {escape(appeal.decision_reason)}"
+        return f'<span class="comment__appeal"><a href="{url}">{state}</a>{reason}</span>'
 
     def report_url(self, pk):
         return self.report_shape.format(pk)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from moderation import policy
+
 from . import tree
 from .formatting import normalize_body
 from .models import BODY_MAX_LENGTH, EDIT_WINDOW_MINUTES, Comment, CommentVote
@@ -26,6 +28,8 @@ def check_can_take_part(user):
         raise CommentingClosed(_("Log in to take part in the discussion."))
     if not user.is_active:
         raise CommentingClosed(_("This account cannot post comments."))
+    # Suspended and banned readers are refused here, whatever their client sends.
+    policy.check_can_participate(user)
 
 
 def check_can_comment(user, article):
@@ -85,11 +89,16 @@ def post_comment(user, article, body, parent_id=None, submission_token=None):
             return existing, False
     body = check_body(body)
     parent = check_parent(article, parent_id)
+    # Pre-moderation (banned words, links from new accounts, a pre-moderated article)
+    # holds the comment as pending; its author sees it, marked, until a moderator decides.
+    status, held_because = policy.initial_status(user, article, body)
     comment = Comment(
         article=article,
         author=user,
         parent=parent,
         body=body,
+        status=status,
+        moderation_reason=held_because,
         submission_token=submission_token,
     )
     try:
@@ -140,14 +149,22 @@ def check_can_edit(user, comment):
 
 
 def edit_comment(user, comment, body):
+    check_can_take_part(user)
     check_can_edit(user, comment)
     body = check_body(body)
     if body == comment.body:
         return comment
     comment.body = body
     comment.edited_at = timezone.now()
+    fields = ["body", "body_html", "edited_at"]
+    # An edit is held like a new comment would be: approval covered the words approved.
+    status, held_because = policy.initial_status(user, comment.article, body)
+    if status == Comment.Status.PENDING and comment.status == Comment.Status.VISIBLE:
+        comment.status = status
+        comment.moderation_reason = held_because
+        fields += ["status", "moderation_reason"]
     # Tree fields are left out on purpose: only comments.tree writes them.
-    comment.save(update_fields=["body", "body_html", "edited_at"])
+    comment.save(update_fields=fields)
     forget_latest()
     return comment
 

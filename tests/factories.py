@@ -31,11 +31,31 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
+def newsroom_group(name):
+    """The group as its data migrations made it. Transactional tests empty the tables
+    after each test (post_migrate brings permissions back, not data migrations' rows), so
+    the group is rebuilt here when it is missing."""
+    from django.contrib.auth.models import Permission
+
+    from accounts.roles import EDITOR_PERMISSIONS, MODERATOR_PERMISSIONS
+
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        wanted = EDITOR_PERMISSIONS if name == EDITORS_GROUP else MODERATOR_PERMISSIONS
+        for app_label, codename in [*wanted, ("comments", "pin_comment")]:
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return group
+
+
 def editor(**kwargs):
+    newsroom_group(EDITORS_GROUP)
     return UserFactory(is_staff=True, groups=[EDITORS_GROUP], **kwargs)
 
 
 def moderator(**kwargs):
+    newsroom_group(MODERATORS_GROUP)
     return UserFactory(is_staff=True, groups=[MODERATORS_GROUP], **kwargs)
 
 

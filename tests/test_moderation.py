@@ -4,11 +4,9 @@ import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
 
-from comments.discussion import ShownComment
 from comments.models import Comment
 from comments.services import CommentingClosed
 from moderation import policy, services
@@ -278,10 +276,10 @@ def test_the_author_appeals_once_and_sees_the_decision(russian, article, visible
     assert "Я никого не оскорблял." in page
     assert "Отклонена" in page and "Переход на личности." in page
 
-    # Under the comment in the discussion (templates/moderation/_comment_links.html).
-    item = ShownComment(comment=fresh(visible), indent=0, is_own=True)
-    links = render_to_string("moderation/_comment_links.html", {"item": item})
-    assert "Переход на личности." in links
+    # Under the comment in the discussion, where the author reads it.
+    discussion = russian.get(visible.article.get_absolute_url()).content.decode()
+    element = discussion[discussion.index(f'id="comment-{visible.pk}"') :].split("</article>")[0]
+    assert "Отклонена" in element and "Переход на личности." in element
 
 
 def test_a_granted_appeal_shows_the_comment_again(visible, author, mod):

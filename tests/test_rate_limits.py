@@ -72,8 +72,9 @@ def test_votes_and_reactions_are_limited(client, article, seasoned_reader, setti
     settings.RATE_LIMITS = {"vote": {"user": (2, 60)}, "reaction": {"user": (2, 60)}}
     target = comment(article)
     codes = [
-        client.post(f"/comments/{target.pk}/vote/", {"value": 1}, HTTP_ACCEPT="application/json")
-        .status_code
+        client.post(
+            f"/comments/{target.pk}/vote/", {"value": 1}, HTTP_ACCEPT="application/json"
+        ).status_code
         for _ in range(3)
     ]
     assert codes == [200, 200, 429]

@@ -32,5 +32,5 @@ def excerpt_filter(text, limit=120):
 @register.simple_tag(takes_context=True)
 def render_comments(context, discussion):
     """The page's comments in one pass (see comments.rendering for why not an include)."""
-    renderer = CommentRenderer(context["request"], discussion.viewer)
+    renderer = CommentRenderer(context["request"], discussion.viewer, discussion.appeals)
     return mark_safe(renderer.render_all(discussion.comments))

@@ -165,7 +165,8 @@
       credentials: "same-origin",
     }).then(function (response) {
       if (response.status === 401) {
-        window.location.href = form.getAttribute("data-login-url");
+        // The session ended since the page was drawn: the plain form takes it from here.
+        form.submit();
         return null;
       }
       return response.json().then(function (data) {
