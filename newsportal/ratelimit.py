@@ -7,6 +7,7 @@ is one Lua script, so parallel requests cannot slip past it; on the local-memory
 (development, one process) a lock serves the same purpose.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import ngettext
+from redis.exceptions import RedisError
 
+logger = logging.getLogger("newsportal.ratelimit")
 _local_lock = threading.Lock()
 
 GCRA_SCRIPT = """
@@ -93,6 +96,16 @@ def check(buckets):
     """
     if not getattr(settings, "RATE_LIMITS_ENABLED", True):
         return Verdict(True)
+    try:
+        return _check(buckets)
+    except RedisError:
+        # Without the shared store there is no fair count; let the request through rather
+        # than take the site down with Redis, and say so.
+        logger.warning("rate limits are off: the cache is unavailable", exc_info=True)
+        return Verdict(True)
+
+
+def _check(buckets):
     now = time.time()
     for key, limit in buckets:
         wait = _peek(key, limit, now)
