@@ -4,10 +4,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from comments import discussion
+from comments import discussion, fragments
 from comments.forms import CommentForm
 from newsportal import ratelimit
 
@@ -94,21 +95,35 @@ def render_article(request, article, comment_form=None, status=200):
         )
     views = popularity.view_article(request, article)  # counted in the cache, not the DB
     tags, related = article_tags.tags_and_related(article)
-    thread = discussion.build(
-        article,
-        request.user,
-        sort=request.GET.get("csort", discussion.DEFAULT_SORT),
-        page_number=request.GET.get("cpage", 1),
+    sort = discussion.normalize_sort(request.GET.get("csort"))
+    page_number = request.GET.get("cpage", "1")[:8]
+    context = {
+        "article": article,
+        "comment_form": comment_form,
+        "replying_to": replying_to,
+    }
+
+    def draw_discussion():
+        context["discussion"] = discussion.build(article, request.user, sort, page_number)
+        return render_to_string("comments/_discussion.html", context, request=request)
+
+    # Anonymous readers all see the same discussion: drawn once, kept until it changes.
+    same_for_everyone = (
+        not request.user.is_authenticated and not comment_form.is_bound and not reply_to
     )
+    if same_for_everyone and article.is_public:
+        key = fragments.fragment_key(article.pk, sort, page_number, request.LANGUAGE_CODE)
+        discussion_html = fragments.cached_fragment(key, draw_discussion)
+    else:
+        discussion_html = draw_discussion()
     return render(
         request,
         "articles/article_detail.html",
         {
-            "article": article,
+            **context,
             "is_preview": not article.is_public,
             "current_category_slug": article.category.slug,
-            "discussion": thread,
-            "comment_form": comment_form,
+            "discussion_html": discussion_html,
             "replying_to": replying_to,
             "latest_comments": discussion.latest_comments(),
             "reactions": services.reaction_summary(article, request.user),

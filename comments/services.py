@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from moderation import policy
 
-from . import tree
+from . import fragments, tree
 from .formatting import normalize_body
 from .models import BODY_MAX_LENGTH, EDIT_WINDOW_MINUTES, Comment, CommentVote
 
@@ -112,7 +112,7 @@ def post_comment(user, article, body, parent_id=None, submission_token=None):
         if existing is None:
             raise
         return existing, False
-    forget_latest()
+    discussion_changed(article.pk)
     return comment, True
 
 
@@ -165,7 +165,7 @@ def edit_comment(user, comment, body):
         fields += ["status", "moderation_reason"]
     # Tree fields are left out on purpose: only comments.tree writes them.
     comment.save(update_fields=fields)
-    forget_latest()
+    discussion_changed(comment.article_id)
     return comment
 
 
@@ -178,7 +178,7 @@ def delete_comment(user, comment):
     comment.body = ""
     comment.body_html = ""
     comment.save(update_fields=["status", "body", "body_html"])
-    forget_latest()
+    discussion_changed(comment.article_id)
     return comment
 
 
@@ -202,7 +202,9 @@ def vote(user, comment, value):
         raise ValidationError(_("Unknown vote."), code="unknown_vote")
     for attempt in range(3):
         try:
-            return _toggle_vote(user, comment, value)
+            mine = _toggle_vote(user, comment, value)
+            fragments.article_changed(comment.article_id)
+            return mine
         except IntegrityError:
             # The same reader's other click inserted first; toggle against that row.
             if attempt == 2:
@@ -237,4 +239,13 @@ def _toggle_vote(user, comment, value):
 
 
 def forget_latest():
+    """After writes to discussions we do not track one by one (moderation, imports): the
+    latest-comments block and every cached discussion are redrawn."""
     cache.delete(LATEST_CACHE_KEY)
+    fragments.everything_changed()
+
+
+def discussion_changed(article_id):
+    """After a write to one article's discussion."""
+    cache.delete(LATEST_CACHE_KEY)
+    fragments.article_changed(article_id)
