@@ -1,6 +1,6 @@
 from django.db import models
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, OuterRef, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 
@@ -14,8 +14,22 @@ class ArticleQuerySet(models.QuerySet):
         return (
             self.select_related("category", "author")
             .defer("body", "body_html")
+            .with_comment_counts()
             .order_by("-published_at", "-pk")
         )
+
+    def with_comment_counts(self):
+        """comment_count: the visible comments of each article, in the same query."""
+        from comments.models import Comment
+
+        visible = (
+            Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.VISIBLE)
+            .order_by()
+            .values("article")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(comment_count=Coalesce(Subquery(visible), 0))
 
     def latest_per_category(self, per_category):
         """The newest `per_category` articles of every category, in one query."""

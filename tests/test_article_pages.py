@@ -231,3 +231,20 @@ def test_query_counts_do_not_grow_with_the_number_of_articles(
     # its visible-comment count.
     with django_assert_num_queries(3):
         client.get(f"{article_url}?csort=oldest")
+
+
+@pytest.mark.parametrize(
+    ("visible", "expected"),
+    [(1, "1 комментарий"), (2, "2 комментария"), (5, "5 комментариев"), (21, "21 комментарий")],
+)
+def test_cards_count_visible_comments_in_russian_plurals(russian, society, visible, expected):
+    from comments.models import Comment
+
+    from .factories import comment
+
+    article = ArticleFactory(category=society)
+    for _ in range(visible):
+        comment(article)
+    comment(article, status=Comment.Status.HIDDEN)
+    page = russian.get(society.get_absolute_url()).content.decode()
+    assert f">{expected}</a>" in page
