@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from articles.models import Article
 from comments.models import Comment
+from newsportal import ratelimit
 
 from . import policy, queues, services
 from .forms import AppealForm, BulkForm, DecideAppealForm, ReasonForm, ReportForm, SanctionForm
@@ -294,6 +295,9 @@ def report(request, pk):
                     {"comment": comment, "form": form},
                     status=400,
                 )
+            verdict = ratelimit.for_request(request, "report")
+            if not verdict.allowed:
+                return ratelimit.refused(request, verdict, back=comment.get_absolute_url())
             services.report(
                 request.user, comment, form.cleaned_data["reason"], form.cleaned_data["text"]
             )

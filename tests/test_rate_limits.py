@@ -97,3 +97,21 @@ def test_the_limit_refills_over_time(client, article, seasoned_reader, settings,
     assert post(client, article, "два").status_code == 429
     clock[0] += 21
     assert post(client, article, "три").status_code == 302
+
+
+def test_reports_are_limited(client, seasoned_reader, settings):
+    from moderation.models import Report
+
+    settings.RATE_LIMITS = {"report": {"user": (2, 60)}}
+    article = ArticleFactory()
+    targets = [comment(article) for _ in range(3)]
+    codes = [
+        client.post(
+            f"/moderation/comments/{target.pk}/report/",
+            {"reason": "spam"},
+            HTTP_ACCEPT="application/json",
+        ).status_code
+        for target in targets
+    ]
+    assert codes == [200, 200, 429]
+    assert Report.objects.count() == 2
