@@ -142,6 +142,22 @@ def view_article(request, article):
     return shown + max(pending, 0)
 
 
+def count_view(request, article_pk):
+    """Count a view of a page served from the page cache (the article view did not run)."""
+    if not is_countable(request):
+        return
+    try:
+        _pending, total = record_view(article_pk)
+    except Exception:  # the cache is down: the page still goes out
+        logger.warning("could not count a view of article %s", article_pk, exc_info=True)
+        return
+    if _flush_due(total):
+        try:
+            flush()
+        except Exception:
+            logger.exception("flushing article views failed; they stay in the cache")
+
+
 def record_view(article_pk):
     """Count one view in the cache: (today's pending views of the article, all pending)."""
     day = timezone.localdate()

@@ -6,6 +6,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from comments import fragments
+
 from .models import REACTION_EMOJI, Article, ArticleReaction, ArticleStats, Reaction
 
 
@@ -46,7 +48,10 @@ def react(user, article, kind):
         raise ValidationError(_("Unknown reaction."), code="unknown_reaction")
     for attempt in range(3):
         try:
-            return _toggle(user, article, kind)
+            mine = _toggle(user, article, kind)
+            # The counts are on the cached page; its key changes with the article's token.
+            fragments.article_changed(article.pk)
+            return mine
         except IntegrityError:
             # The same reader's other click inserted first; toggle against that row.
             if attempt == 2:

@@ -60,6 +60,14 @@ def fragment_key(article_id, sort, page_number, language):
     )
 
 
+def tokens(article_id=None):
+    """The tokens a cached page depends on: the site's, and the article's if it is one."""
+    site = _current(SITE_TOKEN_KEY)
+    if article_id is None:
+        return site
+    return f"{site}.{_current(_article_token_key(article_id))}"
+
+
 def cached_fragment(key, render):
     html = cache.get(key)
     if html is None:

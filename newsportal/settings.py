@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "newsportal.middleware.SecurityHeadersMiddleware",
+    "newsportal.pagecache.AnonymousPageCacheMiddleware",
     "newsportal.caching.PublicCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -229,6 +230,9 @@ ARTICLE_VIEWS_FLUSH_EVERY = env_int("ARTICLE_VIEWS_FLUSH_EVERY", 500)
 ARTICLE_VIEWS_FLUSH_SECONDS = env_int("ARTICLE_VIEWS_FLUSH_SECONDS", 30)
 # How long a shared proxy may keep a page for anonymous readers (newsportal.caching).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 30)
+# How long the app itself keeps whole pages for anonymous readers (newsportal.pagecache);
+# 0 turns it off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 30)
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -3,6 +3,13 @@ from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
+def no_page_cache(settings):
+    # Whole-page caching would hide what a test changed behind the services' backs (the
+    # factories write directly); tests/test_page_cache.py turns it on and tests it.
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings):
     # Factories and sign-ups hash passwords; the real hasher would cost minutes per run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
