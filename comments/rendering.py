@@ -8,6 +8,7 @@ joins. The same renderer draws the single comments the page's script inserts, so
 is one source of a comment's markup.
 """
 
+import functools
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -25,9 +26,11 @@ from .models import Comment
 RELATIVE_FOR = timedelta(hours=12)
 
 
-def _url_shape(name):
-    """'/comments/{}/vote/' from the URL of comment 0, to format without reversing again."""
-    return reverse(name, kwargs={"pk": 0}).replace("/0/", "/{}/")
+@functools.cache
+def _url_shape(name, argument="pk", sample=0):
+    """'/comments/{}/vote/' from the URL of comment 0, to format without reversing again.
+    The URLs do not depend on the language or the request, so once per process."""
+    return reverse(name, kwargs={argument: sample}).replace(f"/{sample}/", "/{}/")
 
 
 class CommentRenderer:
@@ -45,9 +48,7 @@ class CommentRenderer:
         self.login_url = reverse("account_login")
         self.report_shape = _url_shape("moderation:report")
         self.appeal_shape = _url_shape("moderation:appeal")
-        self.profile_shape = reverse("accounts:profile", kwargs={"username": "USERNAME"}).replace(
-            "USERNAME", "{}"
-        )
+        self.profile_shape = _url_shape("accounts:profile", "username", "USERNAME")
         self.labels = {
             key: escape(text)
             for key, text in {
