@@ -61,11 +61,13 @@ def fragment_key(article_id, sort, page_number, language):
 
 
 def tokens(article_id=None):
-    """The tokens a cached page depends on: the site's, and the article's if it is one."""
-    site = _current(SITE_TOKEN_KEY)
-    if article_id is None:
-        return site
-    return f"{site}.{_current(_article_token_key(article_id))}"
+    """The tokens a cached page depends on: the site's, and the article's if it is one
+    (one round trip to the cache when they exist)."""
+    keys = [SITE_TOKEN_KEY]
+    if article_id is not None:
+        keys.append(_article_token_key(article_id))
+    found = cache.get_many(keys)
+    return ".".join(found.get(key) or _current(key) for key in keys)
 
 
 def cached_fragment(key, render):

@@ -64,6 +64,8 @@ class AnonymousPageCacheMiddleware:
     def _eligible(self, request):
         if request.method not in ("GET", "HEAD"):
             return False
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return False  # SecurityMiddleware, further in, sends it to https first
         cookies = request.COOKIES
         if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
             return False
@@ -84,7 +86,9 @@ class AnonymousPageCacheMiddleware:
     def _key(request, article_pk):
         tokens = fragments.tokens(article_pk)
         query = request.META.get("QUERY_STRING", "")[:300]
-        return f"page:{chosen_language(request)}:{tokens}:{request.path_info}?{query}"
+        # get_host() also refuses hosts outside ALLOWED_HOSTS, as the stack further in would.
+        host = request.get_host()
+        return f"page:{host}:{chosen_language(request)}:{tokens}:{request.path_info}?{query}"
 
     @staticmethod
     def _storable(response):

@@ -79,9 +79,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a cached page for an anonymous reader is stored with every header the rest of
+    # the stack adds (security headers included) and goes out without running any of it.
+    "newsportal.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "newsportal.middleware.SecurityHeadersMiddleware",
-    "newsportal.pagecache.AnonymousPageCacheMiddleware",
     "newsportal.caching.PublicCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -83,3 +83,16 @@ def test_pages_with_messages_or_sessions_are_never_stored(client, article):
     client.get(article.get_absolute_url())
     client.cookies["messages"] = "something"
     assert "X-Page-Cache" not in client.get(article.get_absolute_url())
+
+
+def test_cached_pages_keep_their_security_headers(client, article):
+    client.get(article.get_absolute_url())
+    hit = client.get(article.get_absolute_url())
+    assert hit["X-Page-Cache"] == "hit"
+    assert "frame-ancestors 'none'" in hit["Content-Security-Policy"]
+    assert hit["X-Content-Type-Options"] == "nosniff"
+
+
+def test_unknown_hosts_are_refused_even_when_cached(client, article):
+    client.get(article.get_absolute_url())
+    assert client.get(article.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400

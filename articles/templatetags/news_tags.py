@@ -7,7 +7,7 @@ register = template.Library()
 
 @register.filter
 def news_time(moment):
-    """"14:05" for today's stories, "24 ноября, 14:05" for older ones: a list of times
+    """ "14:05" for today's stories, "24 ноября, 14:05" for older ones: a list of times
     alone reads as out of order once it spans midnight."""
     if not moment:
         return ""
