@@ -106,6 +106,7 @@ def make_avatar(upload):
     else:
         image = image.convert("RGB")
     square = ImageOps.fit(image, (SIZE, SIZE), Image.LANCZOS, centering=(0.5, 0.5))
+    square.info.clear()  # Pillow would write a JPEG comment it read back out
     buffer = io.BytesIO()
     # No exif= argument: nothing of the original's metadata is written.
     square.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)

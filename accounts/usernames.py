@@ -91,7 +91,9 @@ def validate_username(username):
                 "the characters _ . - ; these are not allowed: %(characters)s"
             ),
             code="username_characters",
-            params={"characters": " ".join(wrong)},
+            # Invisible and control characters are named, not printed: printed, they would
+            # reorder or hide the message itself.
+            params={"characters": " ".join(_shown(char) for char in wrong)},
         )
     if len(username) < MIN_LENGTH:
         raise ValidationError(
@@ -136,3 +138,9 @@ def user_named(username, **filters):
         return None
     found = list(users_named(username).filter(**filters)[:2])
     return found[0] if len(found) == 1 else None
+
+
+def _shown(char):
+    if unicodedata.category(char) in ("Cf", "Cc", "Zl", "Zp", "Zs"):
+        return f"U+{ord(char):04X}"
+    return char

@@ -104,7 +104,11 @@ def _open_upright(source):
     source.seek(0)
     image = Image.open(source)
     image.load()
-    return ImageOps.exif_transpose(image)
+    image = ImageOps.exif_transpose(image)
+    # Pillow writes some metadata it read (a JPEG comment, for one) back by default; only
+    # the palette's transparency is part of the picture.
+    image.info = {k: v for k, v in image.info.items() if k == "transparency"}
+    return image
 
 
 def _has_alpha(image):

@@ -356,6 +356,11 @@ class _FileReader:
                 % {"expected": expected, "actual": _json_type(value)},
             )
             return False
+        if "\x00" in value:
+            # PostgreSQL refuses NUL in text; better said here, with the place, than failed
+            # halfway through the write.
+            self.error(where, _("must not contain NUL characters"))
+            return False
         if strip:
             value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if not value.strip() and not allow_empty:
@@ -415,7 +420,7 @@ class _FileReader:
             "source_url": self.source_url(obj, place),
             "title": self.string(obj, "title", place, max_length=article_field("title").max_length),
             "lead": self.string(obj, "lead", place, max_length=article_field("lead").max_length),
-            "body": self.string(obj, "body", place),
+            "body": self.string(obj, "body", place, max_length=article_field("body").max_length),
             "language": self.language(obj, place),
             "published_at": self.moment(obj, "published_at", place),
             "author": self.username(obj, "author", place, optional=True),

@@ -10,8 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from .images import RenditionsMixin, picture_from, validate_image_upload
 from .markup import plain_text, render_body
 from .querysets import ArticleQuerySet
-from .text import SLUG_MAX_LENGTH, slugify_title
+from .text import SLUG_MAX_LENGTH, slugify_title, strip_invisible
 
+# A long read is some 50,000 characters; a body ten times larger is a mistake or an attack,
+# and rendering one would take seconds.
+BODY_MAX_LENGTH = 200_000
 IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
 # Category slugs are the first segment of article URLs, so they must not shadow the site's
 # own sections.
@@ -84,7 +87,7 @@ class Tag(models.Model):
         return reverse("tag", kwargs={"slug": self.slug})
 
     def clean(self):
-        self.name = " ".join(self.name.split())
+        self.name = " ".join(strip_invisible(self.name).split())
         if not self.slug:
             self.slug = slugify_title(self.name)
         if not self.slug:
@@ -122,6 +125,7 @@ class Article(RenditionsMixin, models.Model):
     )
     body = models.TextField(
         _("body"),
+        max_length=BODY_MAX_LENGTH,
         help_text=_(
             "Paragraphs are separated by a blank line. ## Heading, > quote, **bold**, "
             "*italic*, [link text](https://…), - list item. An image uploaded below: "
@@ -200,6 +204,9 @@ class Article(RenditionsMixin, models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        # Bidi overrides and zero-width characters reorder or hide text; no story needs them.
+        for name in ("title", "lead", "body", "cover_caption"):
+            setattr(self, name, strip_invisible(getattr(self, name)))
         if not self.slug:
             self.slug = slugify_title(self.title) or "article"
         if self.status == self.Status.PUBLISHED and self.published_at is None:

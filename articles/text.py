@@ -21,10 +21,19 @@ CYRILLIC_TO_LATIN = {
 SLUG_MAX_LENGTH = 80
 
 
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00]")
+
+
+def strip_invisible(text):
+    """`text` without bidi overrides, zero-width characters and NUL."""
+    return INVISIBLE.sub("", text or "")
+
+
 def transliterate(text):
     """Return `text` with Cyrillic letters written in Latin ones, case kept."""
     out = []
-    for char in text:
+    # A title pasted in decomposed form ("й" as и + breve) must give the same slug.
+    for char in unicodedata.normalize("NFC", text):
         lower = char.lower()
         latin = CYRILLIC_TO_LATIN.get(lower)
         if latin is None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from articles.models import Article
+from comments.formatting import normalize_body
 from comments.models import Comment
 from comments.services import check_can_take_part, forget_latest
 
@@ -278,7 +279,7 @@ def report(user, comment, reason, text=""):
     check_can_report(user, comment)
     if reason not in Report.Reason.values:
         raise ValidationError(_("Choose what is wrong with the comment."), code="reason")
-    text = (text or "").strip()
+    text = normalize_body(text)
     if reason == Report.Reason.OTHER and not text:
         raise ValidationError(
             _("Tell the moderators what is wrong with this comment."), code="text_required"
@@ -318,7 +319,7 @@ def check_can_appeal(user, comment):
 def appeal(author, comment, text):
     """The author asks the moderators to look again at their hidden comment; once."""
     check_can_appeal(author, comment)
-    text = (text or "").strip()
+    text = normalize_body(text)
     if not text:
         raise ValidationError(
             _("Explain why the comment should be shown again."), code="text_required"

@@ -92,15 +92,13 @@ INVALID_UTF8 = b"Bad \xff\xfe \xc0\xaf \xed\xa0\x80 bytes"
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-def payloads(*, with_bytes=False, xfail=None):
-    """The corpus as pytest params; `xfail` maps a corpus id to a known bug's reason."""
-    xfail = xfail or {}
+def payloads(*, with_bytes=False):
+    """The corpus as pytest params."""
     items = [*CORPUS, ("invalid-utf8", INVALID_UTF8)] if with_bytes else CORPUS
     return [
         pytest.param(
             text,
             id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=xfail[name])] if name in xfail else [],
         )
         for name, text in items
     ]
@@ -375,19 +373,7 @@ def someone_elses(article):
     return comment(article, author=UserFactory(username="Автор"), body="Спорное мнение.")
 
 
-MODERATION_TEXT_KEEPS_BIDI = (
-    "BUG: moderation/services.py report() and appeal() store the text as typed (only "
-    "strip()), so bidi override characters reach the moderators' queue, the comment's "
-    "moderation page and the appeal page; normalize it as comment bodies are "
-    "(comments.formatting.normalize_body) or refuse it as display names are"
-)
-MODERATION_BIDI = {
-    "bidi-override": MODERATION_TEXT_KEEPS_BIDI,
-    "bidi-override-word": MODERATION_TEXT_KEEPS_BIDI,
-}
-
-
-@pytest.mark.parametrize("payload", payloads(with_bytes=True, xfail=MODERATION_BIDI))
+@pytest.mark.parametrize("payload", payloads(with_bytes=True))
 def test_report_text(client, reader, mod, someone_elses, payload):
     url = f"/moderation/comments/{someone_elses.pk}/report/"
 
@@ -410,7 +396,7 @@ def test_report_text(client, reader, mod, someone_elses, payload):
         assert_shown(page.content, report.text)
 
 
-@pytest.mark.parametrize("payload", payloads(with_bytes=True, xfail=MODERATION_BIDI))
+@pytest.mark.parametrize("payload", payloads(with_bytes=True))
 def test_appeal_text(client, article, reader, mod, payload):
     own = comment(article, author=reader, body="Моё мнение.")
     moderation.hide(mod, own, "Оскорбление")
@@ -474,17 +460,9 @@ def test_display_name(client, article, reader, mod, payload):
         assert_shown(page.content, reader.display_name, name)
 
 
-USERNAME_ERROR_ECHOES_BIDI = (
-    "BUG: accounts/usernames.py validate_username() lists the refused characters as they "
-    "are ('these are not allowed: %(characters)s'): an invisible or bidi control (U+202E, "
-    "U+200B, U+FEFF) is printed raw into the message, where it shows as nothing (or flips "
-    "the rest of the line); name such characters by code point, e.g. 'U+202E'"
-)
-
-
 @pytest.mark.parametrize(
     "payload",
-    payloads(with_bytes=True, xfail={"bidi-override-word": USERNAME_ERROR_ECHOES_BIDI}),
+    payloads(with_bytes=True),
 )
 def test_username_at_sign_up(client, payload):
     response = post_form(
@@ -608,34 +586,14 @@ def test_importer_refuses_a_file_that_is_not_utf8(tmp_path):
     assert not Article.objects.exists()
 
 
-BODY_UNBOUNDED = (
-    "BUG: an article body has no length limit (Article.body, importer's _FileReader.article "
-    "reads 'body' without max_length); Markdown rendering is quadratic, so 1 MB of markup "
-    "costs ~9 s per render and ~25 s per save (past gunicorn's 30 s timeout on a slow "
-    "machine), and every SQLite search that matches it re-renders it in highlight()"
-)
-ARTICLE_KEEPS_BIDI = (
-    "BUG: article title, lead, body and cover caption keep bidi override characters "
-    "(U+202A-U+202E, U+2066-U+2069), which reach the article page, lists and feeds; "
-    "comment bodies and display names drop or refuse them, articles do not"
-)
-IMPORT_KEEPS_NUL = (
-    "BUG: the importer's checks (articles/importer.py _FileReader.string) accept NUL in "
-    "title, lead and body: PostgreSQL then refuses the write (WriteFailed after earlier "
-    "files were committed), SQLite stores it; the admin refuses NUL with a message"
-)
+# Messages for the checks below.
+BODY_UNBOUNDED = "an article body over the length limit must be refused, not rendered"
+IMPORT_KEEPS_NUL = "NUL characters must not reach an article"
 
 
 @pytest.mark.parametrize(
     "payload",
-    payloads(
-        xfail={
-            "bidi-override": ARTICLE_KEEPS_BIDI,
-            "bidi-override-word": ARTICLE_KEEPS_BIDI,
-            "one-megabyte": BODY_UNBOUNDED,
-            "nul-byte": IMPORT_KEEPS_NUL,
-        }
-    ),
+    payloads(),
 )
 def test_importer(client, tmp_path, payload):
     values = dict.fromkeys(BENIGN_IMPORT, payload)
@@ -748,14 +706,7 @@ def newsroom(client):
 
 @pytest.mark.parametrize(
     "payload",
-    payloads(
-        with_bytes=True,
-        xfail={
-            "bidi-override": ARTICLE_KEEPS_BIDI,
-            "bidi-override-word": ARTICLE_KEEPS_BIDI,
-            "one-megabyte": BODY_UNBOUNDED,
-        },
-    ),
+    payloads(with_bytes=True),
 )
 def test_article_fields_in_the_admin(client, newsroom, payload):
     text = dict.fromkeys(ARTICLE_TEXT, payload)
@@ -793,18 +744,9 @@ def test_source_url_in_the_admin(client, newsroom, payload):
     article_pages(client, article)
 
 
-TAG_KEEPS_BIDI = (
-    "BUG: Tag.clean() (articles/models.py) only collapses spaces: a tag name keeps bidi "
-    "override characters, which reach the tag page, the article page and the admin"
-)
-
-
 @pytest.mark.parametrize(
     "payload",
-    payloads(
-        with_bytes=True,
-        xfail={"bidi-override": TAG_KEEPS_BIDI, "bidi-override-word": TAG_KEEPS_BIDI},
-    ),
+    payloads(with_bytes=True),
 )
 def test_tag_name(client, newsroom, payload):
     response = post_form(client, "/admin/articles/tag/add/", {"name": payload, "slug": ""})

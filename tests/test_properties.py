@@ -13,7 +13,6 @@ import html
 import re
 import unicodedata
 
-import pytest
 from django.utils.html import escape
 from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
@@ -212,16 +211,6 @@ def test_the_same_title_gives_the_same_slug_whatever_its_case(title):
     assert slugify_title(title.upper()) == slugify_title(title.lower()) == slug
 
 
-SLUG_IGNORES_NORMALIZATION = (
-    "BUG: articles/text.py transliterate()/slugify_title() look letters up one code point "
-    "at a time without NFC-normalizing first: a title pasted in decomposed form (as macOS "
-    "copies text) turns 'й' (и + U+0306) into 'i' and 'ї' into 'i', so 'Йошкар-Ола' gives "
-    "'ioshkar-ola' instead of 'yoshkar-ola'; normalize to NFC first (static/js/"
-    "admin-slug.js likewise, with .normalize('NFC') before the map)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SLUG_IGNORES_NORMALIZATION)
 @thorough
 @given(st.text(alphabet=CYRILLIC + CYRILLIC.upper() + " -", max_size=80))
 @example("Йошкар-Ола")

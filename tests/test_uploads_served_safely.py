@@ -185,15 +185,6 @@ def test_admin_uploads_are_reencoded_without_exif_gps_or_xmp(client, newsroom, c
         assert_no_exif_or_xmp(name)
 
 
-JPEG_COMMENT_KEPT = (
-    "BUG: a JPEG's comment segment (COM) survives re-encoding: Pillow writes "
-    "im.info['comment'] by default, and articles/images.py reencode_upload() and "
-    "make_renditions() and accounts/avatars.py make_avatar() save images whose .info still "
-    "holds it; clear the image's info (image.info.clear(), or save with comment=b'')"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=JPEG_COMMENT_KEPT)
 def test_a_jpeg_comment_is_not_kept_in_covers_images_or_renditions(client, newsroom):
     data = article_form(
         newsroom,
@@ -209,7 +200,6 @@ def test_a_jpeg_comment_is_not_kept_in_covers_images_or_renditions(client, newsr
         assert_no_comment(name)
 
 
-@pytest.mark.xfail(strict=True, reason=JPEG_COMMENT_KEPT)
 def test_a_jpeg_comment_is_not_kept_in_avatars(client, django_capture_on_commit_callbacks):
     reader = UserFactory(username="Читатель")
     client.force_login(reader)

@@ -16,6 +16,7 @@
     var touched = slug.value !== "";
 
     function slugify(text) {
+      text = text.normalize("NFC");  // as the server does: decomposed "й" is still "й"
       var latin = "";
       for (var i = 0; i < text.length; i++) {
         var ch = text[i].toLowerCase();
