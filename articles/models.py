@@ -319,7 +319,7 @@ class ArticleReaction(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="article_reactions"
     )
-    kind = models.CharField(_("reaction"), max_length=10, choices=Reaction.choices)
+    kind = models.CharField(_("reaction"), max_length=10, choices=Reaction)
     created_at = models.DateTimeField(auto_now=True)
 
     class Meta:
