@@ -115,3 +115,36 @@ def test_reports_are_limited(client, seasoned_reader, settings):
     ]
     assert codes == [200, 200, 429]
     assert Report.objects.count() == 2
+
+
+def test_sign_ups_and_logins_are_limited_by_allauth(client, settings):
+    """allauth's own limits, kept in the same cache: sign-ups per address, failed logins
+    per account."""
+    from django.contrib.auth import get_user_model
+
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "3/m/ip", "login_failed": "3/m/ip,3/5m/key"}
+    codes = []
+    for n in range(4):
+        response = client.post(
+            "/accounts/signup/",
+            {
+                "username": f"Новичок{n}",
+                "email": f"new{n}@example.com",
+                "password1": "Steppe-wind-2024!",
+                "password2": "Steppe-wind-2024!",
+            },
+        )
+        codes.append(response.status_code)
+        client.logout()
+    assert codes[:3] == [302, 302, 302] and codes[3] == 429, codes
+    assert get_user_model().objects.filter(username__startswith="Новичок").count() == 3
+
+    UserFactory(username="Жертва")
+    for _ in range(3):
+        client.post("/accounts/login/", {"login": "Жертва", "password": "wrong"})
+    # Past the limit even the right password is refused for a while, with a message.
+    from .factories import PASSWORD
+
+    response = client.post("/accounts/login/", {"login": "Жертва", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
