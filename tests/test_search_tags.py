@@ -715,3 +715,19 @@ def test_query_parsing_and_stems():
         search.marked_html("a <b> \ue000x & y\ue001 \ue000")
         == "a &lt;b&gt; <mark>x &amp; y</mark> "
     )
+
+
+def test_day_and_week_lists_come_from_one_query(society, django_assert_num_queries):
+    from articles.models import ArticleDailyViews
+
+    today = timezone.localdate()
+    fresh = ArticleFactory(category=society)
+    steady = ArticleFactory(category=society)
+    ArticleDailyViews.objects.create(article=fresh, day=today, views=50)
+    ArticleDailyViews.objects.create(article=steady, day=today - timedelta(days=3), views=500)
+    with django_assert_num_queries(1):
+        lists = popularity.top_day_and_week()
+    assert lists["day"] == [fresh]
+    assert lists["week"] == [steady, fresh]
+    assert lists["day"] == popularity.top_articles("day")
+    assert lists["week"] == popularity.top_articles("week")
