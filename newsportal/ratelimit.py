@@ -20,6 +20,8 @@ from django.shortcuts import redirect
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
+from .cache import note_failure, redis_is_down
+
 logger = logging.getLogger("newsportal.ratelimit")
 _local_lock = threading.Lock()
 
@@ -96,9 +98,12 @@ def check(buckets):
     """
     if not getattr(settings, "RATE_LIMITS_ENABLED", True):
         return Verdict(True)
+    if redis_is_down():
+        return Verdict(True)  # said in the log when the breaker opened
     try:
         return _check(buckets)
-    except RedisError:
+    except RedisError as error:
+        note_failure("rate limits", error)
         # Without the shared store there is no fair count; let the request through rather
         # than take the site down with Redis, and say so.
         logger.warning("rate limits are off: the cache is unavailable", exc_info=True)

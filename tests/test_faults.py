@@ -66,3 +66,45 @@ def test_a_failed_comment_transaction_leaves_nothing_half_written(monkeypatch):
 
     assert list(Comment.objects.values_list("pk", "lft", "rght", "tree_id")) == before
     assert tree.broken_trees() == []
+
+
+def test_logging_in_works_with_redis_stopped(client, redis_down):
+    from .factories import PASSWORD
+
+    UserFactory(username="Читатель")
+    response = client.post("/accounts/login/", {"login": "Читатель", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_a_hung_redis_costs_one_timeout_not_one_per_call(redis_down):
+    import time
+
+    from django.core.cache import cache
+
+    cache.get("first")  # fails after its timeout and opens the breaker
+    started = time.monotonic()
+    for n in range(50):
+        cache.get(f"key-{n}")
+        cache.set(f"key-{n}", n)
+    assert time.monotonic() - started < 0.5
+
+
+def test_after_an_outage_everything_cached_before_is_stale(settings):
+    from django.core.cache import cache
+
+    from comments import fragments
+    from newsportal import cache as resilient
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsportal.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/12",
+            "KEY_PREFIX": f"faults-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    before = fragments.tokens()
+    resilient.note_failure("test", "Redis went away")
+    resilient._down_until = 0.0  # the breaker closes; Redis answers again
+    cache.get("anything")
+    assert fragments.tokens() != before
