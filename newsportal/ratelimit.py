@@ -98,16 +98,28 @@ def check(buckets):
     """
     if not getattr(settings, "RATE_LIMITS_ENABLED", True):
         return Verdict(True)
+    # Without the shared store there is no fair count; requests go through rather than the
+    # site going down with Redis, and the log says so.
     if redis_is_down():
-        return Verdict(True)  # said in the log when the breaker opened
+        _say_limits_are_off()
+        return Verdict(True)
     try:
         return _check(buckets)
     except RedisError as error:
         note_failure("rate limits", error)
-        # Without the shared store there is no fair count; let the request through rather
-        # than take the site down with Redis, and say so.
-        logger.warning("rate limits are off: the cache is unavailable", exc_info=True)
+        _say_limits_are_off()
         return Verdict(True)
+
+
+_last_said = 0.0
+
+
+def _say_limits_are_off():
+    global _last_said
+    now = time.monotonic()
+    if now - _last_said >= 10:
+        _last_said = now
+        logger.warning("rate limits are off: the cache is unavailable")
 
 
 def _check(buckets):
