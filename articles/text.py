@@ -21,6 +21,8 @@ CYRILLIC_TO_LATIN = {
 SLUG_MAX_LENGTH = 80
 
 
+# Invisible characters that can reorder or hide text (bidi overrides, zero-width joiners
+# used to dodge filters); ordinary text never needs them.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00]")
 
 

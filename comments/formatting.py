@@ -5,18 +5,17 @@ import unicodedata
 
 from django.utils.html import escape
 
+from articles.text import strip_invisible
+
 URL = re.compile(r"\bhttps?://[^\s<>\"'«»]+", re.IGNORECASE)
 TRAILING_PUNCTUATION = ".,:;!?)]}…"
 LINK_TEXT_LIMIT = 60
-# Invisible characters that can reorder or hide text (bidi overrides, zero-width joiners
-# used to dodge filters); ordinary text never needs them.
-INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00]")
 
 
 def normalize_body(text):
     """The text as it is stored: NFC, no invisible control characters, unified newlines."""
     text = unicodedata.normalize("NFC", text or "")
-    text = INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = strip_invisible(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
