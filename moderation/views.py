@@ -138,6 +138,15 @@ ACTION_MESSAGES = {
 }
 
 
+def _invalid(request, error, back, level=messages.error):
+    """A refused request that can be corrected: 400 for the page's script, otherwise the
+    message and the way back."""
+    if wants_json(request):
+        return JsonResponse({"error": _message(error)}, status=400)
+    level(request, _message(error))
+    return redirect(back)
+
+
 def _comment_html(request, comment):
     """The comment as the discussion draws it for this moderator, for the page's script."""
     from comments.views import comment_html
@@ -168,10 +177,7 @@ def comment_action(request, pk, action):
     except PermissionDenied as error:
         return _refused(request, error)
     except ValidationError as error:
-        if wants_json(request):
-            return JsonResponse({"error": _message(error)}, status=400)
-        messages.error(request, _message(error))
-        return redirect(_next_url(request, _comment_url(comment)))
+        return _invalid(request, error, _next_url(request, _comment_url(comment)))
     if wants_json(request):
         return JsonResponse(
             {
@@ -304,10 +310,7 @@ def report(request, pk):
     except PermissionDenied as error:
         return _refused(request, error)
     except ValidationError as error:
-        if wants_json(request):
-            return JsonResponse({"error": _message(error)}, status=400)
-        messages.info(request, _message(error))
-        return redirect(comment.get_absolute_url())
+        return _invalid(request, error, comment.get_absolute_url(), level=messages.info)
     if request.method == "POST":
         thanks = _("Thank you, the moderators will take a look.")
         if wants_json(request):
@@ -347,10 +350,7 @@ def appeal(request, pk):
         except PermissionDenied as error:
             return _refused(request, error)
         except ValidationError as error:
-            if wants_json(request):
-                return JsonResponse({"error": _message(error)}, status=400)
-            messages.error(request, _message(error))
-            return redirect(reverse("moderation:appeal", kwargs={"pk": pk}))
+            return _invalid(request, error, reverse("moderation:appeal", kwargs={"pk": pk}))
     elif is_author and existing is None and comment.status == Status.HIDDEN:
         form = AppealForm()
     return render(
@@ -387,10 +387,7 @@ def decide_appeal(request, pk):
     except PermissionDenied as error:
         return _refused(request, error)
     except ValidationError as error:
-        if wants_json(request):
-            return JsonResponse({"error": _message(error)}, status=400)
-        messages.error(request, _message(error))
-        return redirect(_next_url(request, fallback))
+        return _invalid(request, error, _next_url(request, fallback))
     done = (
         _("The appeal is granted; the comment is shown again.")
         if item.is_granted
