@@ -7,7 +7,7 @@ the Redis backend):
 - `views:n:<day>:<article>`: the views of one article on one day (Almaty time) that are not
   in the database yet;
 - `views:seq:<day>` and `views:slot:<day>:<n>`: the register of which articles have such a
-  counter that day. The view that creates a day's counter (cache.add succeeds for exactly
+  counter that day. The view that creates a day's counter (created only if missing, so by exactly
   one request) takes the next slot number with incr and writes the article id there;
 - `views:total` and `views:since`: how many views wait for the database altogether, and the
   time of the oldest; they decide when a flush is due.
@@ -42,6 +42,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, PositiveBigIntegerField, Sum, Value, When
 from django.utils import timezone
+
+from newsportal.cache import incr_counters
 
 from .models import Article, ArticleDailyViews, ArticleStats
 
@@ -161,8 +163,12 @@ def count_view(request, article_pk):
 def record_view(article_pk):
     """Count one view in the cache: (today's pending views of the article, all pending)."""
     day = timezone.localdate()
-    pending = _incr_registered(day, article_pk)
-    total = _incr(TOTAL_KEY, timeout=None)
+    # Both counters in one round trip: this runs for every reader of a cached page.
+    (created, pending), (_, total) = incr_counters(
+        cache, [(count_key(day, article_pk), VIEW_TTL), (TOTAL_KEY, None)]
+    )
+    if created:
+        _register(day, article_pk)
     if total == 1:
         cache.add(SINCE_KEY, _wall(), None)
     return pending, total
@@ -186,18 +192,11 @@ def _incr(key, timeout, amount=1):
         return cache.incr(key, amount)
 
 
-def _incr_registered(day, article_pk):
-    key = count_key(day, article_pk)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        pass
-    if cache.add(key, 1, VIEW_TTL):
-        # This request created the day's counter: put it in the day's register.
-        number = _incr(seq_key(day), timeout=VIEW_TTL)
-        cache.set(slot_key(day, number), article_pk, VIEW_TTL)
-        return 1
-    return cache.incr(key)
+def _register(day, article_pk):
+    """Put the article in the day's register; called by the one request that created the
+    day's counter."""
+    number = _incr(seq_key(day), timeout=VIEW_TTL)
+    cache.set(slot_key(day, number), article_pk, VIEW_TTL)
 
 
 def _flush_due(total):

@@ -60,14 +60,24 @@ def fragment_key(article_id, sort, page_number, language):
     )
 
 
-def tokens(article_id=None):
-    """The tokens a cached page depends on: the site's, and the article's if it is one
-    (one round trip to the cache when they exist)."""
+def token_keys(article_id=None):
+    """The cache keys of the tokens a cached page depends on: the site's, and the
+    article's if it is one."""
     keys = [SITE_TOKEN_KEY]
     if article_id is not None:
         keys.append(_article_token_key(article_id))
-    found = cache.get_many(keys)
+    return keys
+
+
+def tokens_from(found, keys):
+    """The tokens as one string, from a get_many answer holding `keys` (missing ones are
+    created)."""
     return ".".join(found.get(key) or _current(key) for key in keys)
+
+
+def tokens(article_id=None):
+    keys = token_keys(article_id)
+    return tokens_from(cache.get_many(keys), keys)
 
 
 def cached_fragment(key, render):

@@ -21,7 +21,7 @@ still raise, so their callers (view counting, rate limits) decide what a lost co
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("newsportal.cache")
@@ -78,7 +78,29 @@ def _degrading(operation, fallback):
     return method
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django builds a new redis.Redis around the connection pool for every cache call;
+    building one costs more CPU than the round trip itself (redis-py fills its table of
+    response callbacks each time), and a cached page costs only two calls. One client per
+    pool is kept instead: a redis.Redis is safe to share between threads."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     get = _degrading("get", lambda key, default=None, version=None: default)
     get_many = _degrading("get_many", {})
     set = _degrading("set", None)
@@ -107,6 +129,38 @@ class ResilientRedisCache(RedisCache):
         except RedisError as error:
             note_failure("decr", error)
             raise
+
+    def incr_counters(self, counters):
+        """INCR every (key, timeout) in one round trip, creating a missing counter at 0
+        with its timeout first (SET NX), so exactly one caller sees it created.
+        Returns [(created, value)]. Raises like incr while Redis is away."""
+        if redis_is_down():
+            raise RedisUnavailable("the cache is unavailable")
+        keys = [
+            (self.make_and_validate_key(key), self.get_backend_timeout(timeout))
+            for key, timeout in counters
+        ]
+        pipeline = self._cache.get_client(keys[0][0], write=True).pipeline(transaction=False)
+        for key, timeout in keys:
+            pipeline.set(key, 0, nx=True, ex=timeout)
+            pipeline.incr(key)
+        try:
+            replies = pipeline.execute()
+        except RedisError as error:
+            note_failure("incr_counters", error)
+            raise
+        if _had_outage:
+            _recovered(self)
+        return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
+
+
+def incr_counters(cache, counters):
+    """Increment counters, each created at 0 with its timeout when missing; returns
+    [(created, value)]. One round trip on Redis; an add and an incr each elsewhere."""
+    fast = getattr(cache, "incr_counters", None)
+    if fast is not None:
+        return fast(counters)
+    return [(cache.add(key, 0, timeout), cache.incr(key)) for key, timeout in counters]
 
 
 class RedisUnavailable(RedisError):

@@ -731,3 +731,28 @@ def test_day_and_week_lists_come_from_one_query(society, django_assert_num_queri
     assert lists["week"] == [steady, fresh]
     assert lists["day"] == popularity.top_articles("day")
     assert lists["week"] == popularity.top_articles("week")
+
+
+def test_readers_arriving_together_register_the_days_counter_once(society, quiet_flush):
+    """The first views of an article on a day race to create its counter; exactly one of
+    them puts the article in the day's register, so a flush counts every view once."""
+    article = ArticleFactory(category=society)
+    readers = 8
+    barrier = threading.Barrier(readers)
+
+    def view():
+        barrier.wait()
+        popularity.record_view(article.pk)
+
+    threads = [threading.Thread(target=view) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    today = timezone.localdate()
+    registered = cache.get(popularity.seq_key(today))
+    slots = [cache.get(popularity.slot_key(today, n)) for n in range(1, registered + 1)]
+    assert slots.count(article.pk) == 1
+    assert popularity.flush() == readers
+    assert stored(article) == readers
