@@ -3,27 +3,29 @@
 A hot discussion has thousands of comments; a template include per comment, with its
 tags, filters, URL reversals and translations, costs a few hundred microseconds each.
 Here everything that is the same for every comment on the page (labels, URL shapes, the
-CSRF token, the viewer's rights) is worked out once, and each comment costs a few string
-joins. The same renderer draws the single comments the page's script inserts, so there
-is one source of a comment's markup.
+CSRF token, the viewer's rights, each author's name and avatar, the wording of each
+minute, hour and day) is worked out once, and each comment costs a few string joins. The
+same renderer draws the single comments the page's script inserts, so there is one source
+of a comment's markup.
 """
 
 import functools
-from datetime import timedelta
+from html import escape as escape_text  # django's escape() without its lazy-text wrapper
 from urllib.parse import quote
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.middleware.csrf import get_token
-from django.template.defaultfilters import date as format_date
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from .models import Comment
+from .timestamps import RELATIVE_FOR, PageTimes
 
-RELATIVE_FOR = timedelta(hours=12)
+__all__ = ["RELATIVE_FOR", "CommentRenderer", "avatar_html"]
+
+VISIBLE = Comment.Status.VISIBLE
+HIDDEN = Comment.Status.HIDDEN
+PENDING = Comment.Status.PENDING
 
 
 @functools.cache
@@ -33,14 +35,21 @@ def _url_shape(name, argument="pk", sample=0):
     return reverse(name, kwargs={argument: sample}).replace(f"/{sample}/", "/{}/")
 
 
+def _around(shape):
+    """'/comments/{}/vote/' -> ('/comments/', '/vote/'): what goes before and after an id."""
+    before, after = shape.split("{}")
+    return before, after
+
+
 class CommentRenderer:
     def __init__(self, request, viewer, appeals=None):
         self.request = request
         self.viewer = viewer
         self.appeals = appeals or {}
         self.signed_in = viewer.pk is not None
-        self.csrf = escape(get_token(request)) if self.signed_in else ""
-        self.now = timezone.now()
+        self.csrf = escape_text(get_token(request)) if self.signed_in else ""
+        self.times = PageTimes()
+        self.now = self.times.now
         self.permalink = _url_shape("comments:permalink")
         self.vote_url = _url_shape("comments:vote")
         self.edit_url = _url_shape("comments:edit")
@@ -50,7 +59,7 @@ class CommentRenderer:
         self.appeal_shape = _url_shape("moderation:appeal")
         self.profile_shape = _url_shape("accounts:profile", "username", "USERNAME")
         self.labels = {
-            key: escape(text)
+            key: escape_text(text)
             for key, text in {
                 "link": _("Link to this comment"),
                 "edited": _("edited"),
@@ -72,120 +81,178 @@ class CommentRenderer:
                 "appeal_open": _("Appeal sent; awaiting a decision"),
             }.items()
         }
+        self._prepare_markup()
+        self._authors = {}  # author pk: (avatar and link, escaped name), drawn once a page
         self._moderation_context = None
-        self._times = {}
+
+    def _prepare_markup(self):
+        """The markup between a comment's own values, joined once per page."""
+        labels = self.labels
+        permalink_before, permalink_after = _around(self.permalink)
+        self._time_before = f'<a class="comment__time" href="{permalink_before}'
+        self._time_after = f'{permalink_after}" title="{labels["link"]}"><time datetime="'
+        self._gone = f'<span class="comment__author comment__author--gone">{labels["gone"]}</span>'
+        self._edited_after = f'">{labels["edited"]}</span>'
+        self._report_before, report_after = _around(self.report_shape)
+        self._report_after = f'{report_after}" rel="nofollow">{labels["report"]}</a>'
+        self._reply_after = f'">{labels["reply"]}</a>'
+        if self.signed_in:
+            self._vote_before, vote_after = _around(self.vote_url)
+            self._vote_after = (
+                f'{vote_after}" data-vote data-error-network="{labels["network"]}">'
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{self.csrf}">'
+            )
+            # By the reader's own vote: what surrounds the two counts.
+            self._vote_buttons = {
+                my_vote: self._vote_buttons_around(my_vote) for my_vote in (1, -1, 0)
+            }
+        else:
+            # Links, not forms: an anonymous page carries no CSRF token (and so stays
+            # cacheable); the login brings the reader back to the comment.
+            before, after = (quote(part) for part in _around(self.permalink))
+            self._login_before = f"{self.login_url}?next={before}"
+            self._login_after = after
+            like, dislike = labels["like"], labels["dislike"]
+            self._like_before = (
+                f'" rel="nofollow" title="{like}"><span aria-hidden="true">👍</span>'
+                f'<span class="visually-hidden">{like}</span> <span data-likes>'
+            )
+            self._dislike_before = '</span></a><a class="vote__button" href="'  # login URL next
+            self._dislike_after_link = (
+                f'" rel="nofollow" title="{dislike}"><span aria-hidden="true">👎</span>'
+                f'<span class="visually-hidden">{dislike}</span> <span data-dislikes>'
+            )
+
+    def _vote_buttons_around(self, my_vote):
+        parts = []
+        for value, key, counter in ((1, "like", "likes"), (-1, "dislike", "dislikes")):
+            mine = my_vote == value
+            emoji = "👍" if value == 1 else "👎"
+            label = self.labels[key]
+            parts.append(
+                f'<button type="submit" name="value" value="{value}" '
+                f'class="vote__button{" vote__button--mine" if mine else ""}" '
+                f'aria-pressed="{"true" if mine else "false"}" '
+                f'title="{label}"><span aria-hidden="true">{emoji}</span>'
+                f'<span class="visually-hidden">{label}</span> '
+                f"<span data-{counter}>"
+            )
+        like, dislike = parts
+        return like, f"</span></button>{dislike}", "</span></button></form>"
 
     def render_all(self, items):
-        return "".join(self.render(item) for item in items)
+        return "".join([self.render(item) for item in items])
 
     def render(self, item):
         comment = item.comment
-        classes = [f"comment comment--indent-{item.indent}"]
+        pk = comment.pk
+        status = comment.status
+        indent = item.indent
+        parent = comment.parent_id
+        classes = f"comment comment--indent-{indent}"
         if item.placeholder:
-            classes.append("comment--removed")
-        elif comment.status != Comment.Status.VISIBLE:
-            classes.append(f"comment--{comment.status}")
+            classes += " comment--removed"
+        elif status != VISIBLE:
+            classes += f" comment--{status}"
         if item.is_own:
-            classes.append("comment--own")
-        parent = comment.parent_id if comment.parent_id is not None else ""
+            classes += " comment--own"
         opening = (
-            f'<article class="{" ".join(classes)}" id="comment-{comment.pk}" '
-            f'data-parent-id="{parent}" data-depth="{item.indent}">'
+            f'<article class="{classes}" id="comment-{pk}" '
+            f'data-parent-id="{"" if parent is None else parent}" data-depth="{indent}">'
         )
         if item.placeholder:
             return (
-                f'{opening}<p class="comment__placeholder">{escape(item.placeholder)}</p></article>'
+                f'{opening}<p class="comment__placeholder">{escape_text(str(item.placeholder))}'
+                "</p></article>"
             )
+        who, reply_name = self._author(comment.author)
         return "".join(
             [
                 opening,
-                self._header(comment),
-                self._status(item, comment),
-                f'<div class="comment__body">{comment.body_html}</div>',
-                self._actions(item, comment),
+                '<header class="comment__header">',
+                who,
+                " ",
+                self._time(comment),
+                "</header>",
+                "" if status == VISIBLE else self._status(item, comment),
+                '<div class="comment__body">',
+                comment.body_html,
+                '</div><footer class="comment__actions">',
+                self._votes(item, comment),
+                (
+                    f'<a class="comment__reply" href="?reply_to={pk}#comment-form" '
+                    f'data-reply-to="{pk}" data-reply-name="{reply_name}{self._reply_after}'
+                    if item.can_reply
+                    else ""
+                ),
+                self._edit_and_delete(item, pk) if item.can_edit or item.can_delete else "",
+                (
+                    f'<a class="comment__report" href="{self._report_before}{pk}'
+                    f"{self._report_after}"
+                    if item.can_report
+                    else ""
+                ),
+                self._appeal(comment) if item.is_own and status == HIDDEN else "",
+                "</footer>",
                 self._moderation(item) if item.can_moderate or item.can_pin else "",
                 "</article>",
             ]
         )
 
-    def _header(self, comment):
-        author = comment.author
+    def _author(self, author):
+        """The author's avatar and link, and their name for the reply button."""
         if author is None:
-            who = (
-                f'<span class="comment__author comment__author--gone">{self.labels["gone"]}</span>'
-            )
-        else:
-            name = escape(author.public_name)
-            who = (
+            return self._gone, ""
+        drawn = self._authors.get(author.pk)
+        if drawn is None:
+            name = escape_text(author.public_name)
+            link = (
                 f'{avatar_html(author)}<a class="comment__author" '
-                f'href="{escape(self.profile_url(author.username))}">{name}</a>'
+                f'href="{escape_text(self.profile_url(author.username))}">{name}</a>'
             )
-        created = timezone.localtime(comment.created_at)
-        edited = ""
-        if comment.edited_at:
-            edited = (
-                f' <span class="comment__edited" title="'
-                f'{escape(format_date(timezone.localtime(comment.edited_at), "DATETIME_FORMAT"))}">'
-                f"{self.labels['edited']}</span>"
-            )
-        return (
-            f'<header class="comment__header">{who} '
-            f'<a class="comment__time" href="{self.permalink.format(comment.pk)}" '
-            f'title="{self.labels["link"]}"><time datetime="{created.isoformat()}">'
-            f"{escape(self.time(created))}</time></a>{edited}</header>"
+            drawn = self._authors[author.pk] = (link, name)
+        return drawn
+
+    def _time(self, comment):
+        times = self.times
+        created = times.local(comment.created_at)
+        link = (
+            f"{self._time_before}{comment.pk}{self._time_after}{created.isoformat()}"
+            f'">{escape_text(times.words(created))}</time></a>'
         )
+        if not comment.edited_at:
+            return link
+        edited = escape_text(times.date_time(times.local(comment.edited_at)))
+        return f'{link} <span class="comment__edited" title="{edited}{self._edited_after}'
 
     def time(self, moment):
-        # Many comments share a minute; their wording is worked out once per page.
-        age = self.now - moment
-        if age < RELATIVE_FOR:
-            seconds = int(age.total_seconds())
-            key = ("ago", seconds if seconds < 60 else seconds // 60 * 60)
-            if key not in self._times:
-                self._times[key] = naturaltime(moment)
-        else:
-            key = ("at", moment.replace(second=0, microsecond=0))
-            if key not in self._times:
-                self._times[key] = format_date(moment, "DATETIME_FORMAT")
-        return self._times[key]
+        """How the moment reads on this page: '5 минут назад', or its date and time."""
+        return self.times.words(moment)
 
     def _status(self, item, comment):
-        if comment.status == Comment.Status.HIDDEN:
+        if comment.status == HIDDEN:
             text = self.labels["hidden_own" if item.is_own else "hidden"]
             if comment.moderation_reason:
-                text += f" {self.labels['reason']} {escape(comment.moderation_reason)}"
-        elif comment.status == Comment.Status.PENDING:
+                text += f" {self.labels['reason']} {escape_text(comment.moderation_reason)}"
+        elif comment.status == PENDING:
             text = self.labels["pending_own" if item.is_own else "pending"]
         else:
             return ""
         return f'<p class="comment__status">{text}</p>'
 
-    def _actions(self, item, comment):
-        parts = [self._votes(item, comment)]
-        if item.can_reply:
-            name = escape(comment.author.public_name) if comment.author else ""
-            parts.append(
-                f'<a class="comment__reply" href="?reply_to={comment.pk}#comment-form" '
-                f'data-reply-to="{comment.pk}" data-reply-name="{name}">{self.labels["reply"]}</a>'
-            )
+    def _edit_and_delete(self, item, pk):
+        parts = []
         if item.can_edit:
             parts.append(
-                f'<a class="comment__edit" href="{self.edit_url.format(comment.pk)}" '
-                f'data-edit="{comment.pk}">{self.labels["edit"]}</a>'
+                f'<a class="comment__edit" href="{self.edit_url.format(pk)}" '
+                f'data-edit="{pk}">{self.labels["edit"]}</a>'
             )
         if item.can_delete:
             parts.append(
-                f'<a class="comment__delete" href="{self.delete_url.format(comment.pk)}" '
-                f'data-delete="{comment.pk}">{self.labels["delete"]}</a>'
+                f'<a class="comment__delete" href="{self.delete_url.format(pk)}" '
+                f'data-delete="{pk}">{self.labels["delete"]}</a>'
             )
-        if item.can_report:
-            parts.append(
-                f'<a class="comment__report" href="{self.report_url(comment.pk)}" '
-                f'rel="nofollow">{self.labels["report"]}</a>'
-            )
-        if item.is_own and comment.status == Comment.Status.HIDDEN:
-            parts.append(self._appeal(comment))
-        return f'<footer class="comment__actions">{"".join(parts)}</footer>'
+        return "".join(parts)
 
     def _appeal(self, comment):
         """The author's way to contest a hide, or where their appeal stands."""
@@ -196,10 +263,10 @@ class CommentRenderer:
         elif appeal.is_open:
             state = self.labels["appeal_open"]
         else:
-            state = escape(appeal.get_decision_display())
+            state = escape_text(str(appeal.get_decision_display()))
         reason = ""
         if appeal is not None and not appeal.is_open and appeal.decision_reason:
-            reason = f" {self.labels['reason']} {escape(appeal.decision_reason)}"
+            reason = f" {self.labels['reason']} {escape_text(appeal.decision_reason)}"
         return f'<span class="comment__appeal"><a href="{url}">{state}</a>{reason}</span>'
 
     def report_url(self, pk):
@@ -210,50 +277,28 @@ class CommentRenderer:
         return self.profile_shape.format(quote(username, safe="!$&'()*+,;=~:@"))
 
     def _votes(self, item, comment):
-        labels = self.labels
+        likes, dislikes = comment.likes, comment.dislikes
         if not item.can_vote:
-            if comment.likes or comment.dislikes:
+            if likes or dislikes:
                 return (
-                    f'<span class="vote vote--readonly" title="{labels["votes"]}">'
-                    f"👍 {comment.likes} 👎 {comment.dislikes}</span>"
+                    f'<span class="vote vote--readonly" title="{self.labels["votes"]}">'
+                    f"👍 {likes} 👎 {dislikes}</span>"
                 )
             return ""
+        pk = comment.pk
         if not self.signed_in:
-            # Links, not forms: an anonymous page carries no CSRF token (and so stays
-            # cacheable); the login brings the reader back to the comment.
-            login = f"{self.login_url}?next={quote(self.permalink.format(comment.pk))}"
+            login = f"{self._login_before}{pk}{self._login_after}"
             return (
-                f'<span class="vote"><a class="vote__button" href="{login}" rel="nofollow" '
-                f'title="{labels["like"]}"><span aria-hidden="true">👍</span>'
-                f'<span class="visually-hidden">{labels["like"]}</span> '
-                f"<span data-likes>{comment.likes}</span></a>"
-                f'<a class="vote__button" href="{login}" rel="nofollow" '
-                f'title="{labels["dislike"]}"><span aria-hidden="true">👎</span>'
-                f'<span class="visually-hidden">{labels["dislike"]}</span> '
-                f"<span data-dislikes>{comment.dislikes}</span></a></span>"
+                f'<span class="vote"><a class="vote__button" href="{login}{self._like_before}'
+                f"{likes}{self._dislike_before}{login}{self._dislike_after_link}"
+                f"{dislikes}</span></a></span>"
             )
-        buttons = []
-        for value, key, counter, count in (
-            (1, "like", "likes", comment.likes),
-            (-1, "dislike", "dislikes", comment.dislikes),
-        ):
-            mine = item.my_vote == value
-            pressed = "true" if mine else "false"
-            mine_class = " vote__button--mine" if mine else ""
-            emoji = "👍" if value == 1 else "👎"
-            buttons.append(
-                f'<button type="submit" name="value" value="{value}" '
-                f'class="vote__button{mine_class}" aria-pressed="{pressed}" '
-                f'title="{labels[key]}"><span aria-hidden="true">{emoji}</span>'
-                f'<span class="visually-hidden">{labels[key]}</span> '
-                f"<span data-{counter}>{count}</span></button>"
-            )
-        action = self.vote_url.format(comment.pk)
+        before_likes, between, after = (
+            self._vote_buttons.get(item.my_vote) or (self._vote_buttons[0])
+        )
         return (
-            f'<form class="vote" method="post" action="{action}" data-vote '
-            f'data-error-network="{labels["network"]}">'
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{self.csrf}">'
-            f"{''.join(buttons)}</form>"
+            f'<form class="vote" method="post" action="{self._vote_before}{pk}'
+            f"{self._vote_after}{before_likes}{likes}{between}{dislikes}{after}"
         )
 
     def _moderation(self, item):
@@ -273,10 +318,10 @@ def avatar_html(person, size="small"):
     url = person.avatar_url
     if url:
         return (
-            f'<img class="avatar avatar--{size}" src="{escape(url)}" alt="" '
+            f'<img class="avatar avatar--{size}" src="{escape_text(url)}" alt="" '
             'width="256" height="256" loading="lazy" decoding="async">'
         )
     return (
         f'<span class="avatar avatar--letter avatar--tone-{person.pk % 10} avatar--{size}" '
-        f'aria-hidden="true">{escape(person.initial)}</span>'
+        f'aria-hidden="true">{escape_text(person.initial)}</span>'
     )
