@@ -59,15 +59,16 @@ def check_body(text):
 
 
 def check_parent(article, parent_id):
-    """The comment being replied to, which must be a visible comment on the same article."""
+    """The comment being replied to, which must be a visible comment on the same article.
+
+    Only what posting needs is read: its status, and its thread (tree_id), which tells
+    comments.tree which lock to take."""
     if parent_id in (None, ""):
         return None
     try:
-        parent = Comment.objects.get(pk=parent_id, article=article)
+        parent = Comment.objects.only("pk", "status", "tree_id").get(pk=parent_id, article=article)
     except (Comment.DoesNotExist, ValueError, TypeError):
-        raise ValidationError(
-            _("The comment you are replying to no longer exists."), code="no_parent"
-        ) from None
+        raise _parent_gone() from None
     if parent.status != Comment.Status.VISIBLE:
         raise ValidationError(
             _("The comment you are replying to has been removed; it takes no replies."),
@@ -76,19 +77,35 @@ def check_parent(article, parent_id):
     return parent
 
 
+def _parent_gone():
+    return ValidationError(_("The comment you are replying to no longer exists."), code="no_parent")
+
+
+def _earlier_submission(user, submission_token):
+    """The comment this user already posted with this form, if any."""
+    if submission_token is None:
+        return None
+    return Comment.objects.filter(author=user, submission_token=submission_token).first()
+
+
 def post_comment(user, article, body, parent_id=None, submission_token=None):
     """Post a comment (or a reply) and return (comment, created).
 
     A form submitted twice carries the same submission_token: the second submission
-    returns the first comment instead of making another one.
+    returns the first comment instead of making another one. The unique constraint on
+    (author, submission_token) finds the first one, so a first submission, the usual
+    case, pays no query to look for it; only a refused or repeated one looks it up.
     """
     check_can_comment(user, article)
-    if submission_token is not None:
-        existing = Comment.objects.filter(author=user, submission_token=submission_token).first()
-        if existing is not None:
-            return existing, False
-    body = check_body(body)
-    parent = check_parent(article, parent_id)
+    try:
+        body = check_body(body)
+        parent = check_parent(article, parent_id)
+    except ValidationError:
+        # The form sent again after its first comment went in (its parent since removed).
+        existing = _earlier_submission(user, submission_token)
+        if existing is None:
+            raise
+        return existing, False
     # Pre-moderation (banned words, links from new accounts, a pre-moderated article)
     # holds the comment as pending; its author sees it, marked, until a moderator decides.
     status, held_because = policy.initial_status(user, article, body)
@@ -102,13 +119,14 @@ def post_comment(user, article, body, parent_id=None, submission_token=None):
         submission_token=submission_token,
     )
     try:
-        tree.insert_comment(comment)
+        tree.insert_comment(comment, parent_tree_id=parent.tree_id if parent else None)
+    except Comment.DoesNotExist:
+        # The parent's whole thread was deleted after check_parent read it.
+        raise _parent_gone() from None
     except IntegrityError:
-        # The same form raced itself past the check above; the unique constraint on
-        # (author, submission_token) kept one comment, which we return.
-        if submission_token is None:
-            raise
-        existing = Comment.objects.filter(author=user, submission_token=submission_token).first()
+        # This form was submitted before (or raced itself): the unique constraint on
+        # (author, submission_token) kept the first comment, which we return.
+        existing = _earlier_submission(user, submission_token)
         if existing is None:
             raise
         return existing, False

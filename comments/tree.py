@@ -64,23 +64,107 @@ def tree_write(tree_ids=(), new_tree=False):
         _inside.reset(token)
 
 
-def insert_comment(comment):
-    """Insert a new comment as the last reply to comment.parent, or as a new thread."""
-    parent_id = comment.parent_id
-    if parent_id is None:
+def insert_comment(comment, parent_tree_id=None):
+    """Insert a new comment as the last reply to comment.parent, or as a new thread.
+
+    parent_tree_id is the parent's thread as the caller last read it, if it did (it
+    saves a query); the lock is taken on that thread and the parent is read again
+    under it, so a stale value only costs a retry.
+
+    Inside the lock we do the least a nested-set insert needs (read the parent's
+    numbers, shift the numbers to its right, insert), with plain SQL, instead of
+    mptt's insert_node, which reads the parent again and builds ORM queries.
+    """
+    if comment.parent_id is None:
         with tree_write(new_tree=True):
+            _place(comment, tree_id=_next_tree_id(), lft=1, level=0)
             comment.save()
         return comment
+    tree_id = parent_tree_id
     for _attempt in range(3):
-        tree_id = Comment.objects.filter(pk=parent_id).values_list("tree_id", flat=True).get()
+        if tree_id is None:
+            tree_id = _thread_of(comment.parent_id)
         with tree_write(tree_ids=[tree_id]):
-            # Re-read the parent under the lock: the copy we were given may be stale, and a
-            # repair may have moved it to another tree since we looked.
-            comment.parent = Comment.objects.get(pk=parent_id)
-            if comment.parent.tree_id == tree_id:
+            # Read under the lock: the copy we were given may be stale, and a repair may
+            # have moved the parent to another tree since we looked.
+            found_tree_id, parent_lft, parent_rght, parent_level = _numbers_of(comment.parent_id)
+            if found_tree_id == tree_id:
+                _make_room_for_last_child(tree_id, parent_rght)
+                _place(comment, tree_id=tree_id, lft=parent_rght, level=parent_level + 1)
                 comment.save()
+                _update_cached_parent(comment, tree_id, parent_lft, parent_rght + 2, parent_level)
                 return comment
-    raise RuntimeError(f"Comment {parent_id} keeps changing threads; is a repair running?")
+        tree_id = found_tree_id
+    raise RuntimeError(f"Comment {comment.parent_id} keeps changing threads; is a repair running?")
+
+
+def _sql(template):
+    """template with {table}, {tree_id}, {lft}, {rght} and {level} filled in, quoted."""
+    quote = connection.ops.quote_name
+    meta = Comment._meta
+    return template.format(
+        table=quote(meta.db_table),
+        id=quote(meta.pk.column),
+        **{
+            name: quote(meta.get_field(name).column) for name in ("tree_id", "lft", "rght", "level")
+        },
+    )
+
+
+def _fetch_one(template, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(template), params)
+        return cursor.fetchone()
+
+
+def _thread_of(comment_id):
+    """The tree_id of a comment, read without a lock (only to know which lock to take)."""
+    row = _fetch_one("SELECT {tree_id} FROM {table} WHERE {id} = %s", [comment_id])
+    if row is None:
+        raise Comment.DoesNotExist(f"Comment {comment_id} does not exist.")
+    return row[0]
+
+
+def _numbers_of(comment_id):
+    """(tree_id, lft, rght, level) of a comment, read inside tree_write()."""
+    row = _fetch_one(
+        "SELECT {tree_id}, {lft}, {rght}, {level} FROM {table} WHERE {id} = %s", [comment_id]
+    )
+    if row is None:
+        raise Comment.DoesNotExist(f"Comment {comment_id} does not exist.")
+    return row
+
+
+def _next_tree_id():
+    """MAX(tree_id) + 1, read under the new-thread lock, which makes it ours."""
+    return _fetch_one("SELECT COALESCE(MAX({tree_id}), 0) + 1 FROM {table}")[0]
+
+
+def _make_room_for_last_child(tree_id, parent_rght):
+    """Shift by 2 every number at or right of the parent's rght in its thread: the new last
+    child takes (parent_rght, parent_rght + 1) and the parent and its ancestors widen."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(
+                "UPDATE {table} SET "
+                "{lft} = CASE WHEN {lft} > %s THEN {lft} + 2 ELSE {lft} END, "
+                "{rght} = {rght} + 2 "
+                "WHERE {tree_id} = %s AND {rght} >= %s"
+            ),
+            [parent_rght, tree_id, parent_rght],
+        )
+
+
+def _place(comment, tree_id, lft, level):
+    # With lft and rght set, mptt's save() takes the node as placed and only inserts it.
+    comment.tree_id, comment.lft, comment.rght, comment.level = tree_id, lft, lft + 1, level
+
+
+def _update_cached_parent(comment, tree_id, lft, rght, level):
+    """Keep a parent object the caller holds (comment.parent) in step with the database."""
+    parent = Comment._meta.get_field("parent").get_cached_value(comment, None)
+    if parent is not None:
+        parent.tree_id, parent.lft, parent.rght, parent.level = tree_id, lft, rght, level
 
 
 def insert_many(comments):

@@ -2,8 +2,9 @@
 and is the new comment shown at once or held for a moderator?
 
 Both are on the path of every comment, vote and reaction, so they stay cheap:
-`check_can_participate` is one indexed query; `initial_status` reads the policy and the
-compiled banned words from the cache and asks no query for readers.
+`check_can_participate` is one indexed query; `initial_status` asks no query for readers:
+it reads the policy and the banned words' version from the shared cache in one round
+trip, and each process compiles the banned words once per version.
 """
 
 import logging
@@ -17,7 +18,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import BannedWord, ModerationPolicy, Sanction
+from .models import POLICY_CACHE_KEY, BannedWord, ModerationPolicy, Sanction
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +116,10 @@ def bump_banned_words():
     cache.set(BANNED_WORDS_VERSION_KEY, uuid.uuid4().hex, None)
 
 
-def _banned_words_version():
-    version = cache.get(BANNED_WORDS_VERSION_KEY)
+def _banned_words_version(version=None):
+    """The current version of the banned words (`version`: as already read, if it was)."""
+    if version is None:
+        version = cache.get(BANNED_WORDS_VERSION_KEY)
     if version is None:
         cache.add(BANNED_WORDS_VERSION_KEY, uuid.uuid4().hex, None)
         version = cache.get(BANNED_WORDS_VERSION_KEY) or "unversioned"
@@ -145,12 +148,13 @@ def _load_rules():
 _matchers = {}
 
 
-def banned_words_matcher():
+def banned_words_matcher(version=None):
     """The compiled active banned words. The rules are cached in Django's cache under a
-    version that BannedWord signals bump; each process compiles a version once."""
+    version that BannedWord signals bump; each process compiles a version once.
+    `version`: the version key's value if the caller has just read it."""
     from comments.wordfilter import Rule, compile_rules
 
-    version = _banned_words_version()
+    version = _banned_words_version(version)
     matcher = _matchers.get(version)
     if matcher is None:
         key = f"moderation:banned-words:{version}"
@@ -174,6 +178,14 @@ def is_new_account(user, hours, now=None):
     return joined is not None and joined > now - timedelta(hours=hours)
 
 
+def _policy_and_banned_words_version():
+    """The moderation policy and the banned words' version, in one round trip to the
+    cache (each is looked up on its own only when it is not there)."""
+    found = cache.get_many([POLICY_CACHE_KEY, BANNED_WORDS_VERSION_KEY])
+    policy = found.get(POLICY_CACHE_KEY) or ModerationPolicy.get_solo()
+    return policy, found.get(BANNED_WORDS_VERSION_KEY)
+
+
 def initial_status(user, article, body):
     """("pending", reason for the moderators) when the comment must wait for a moderator,
     otherwise ("visible", ""). Moderators are never held.
@@ -185,9 +197,9 @@ def initial_status(user, article, body):
     with translation.override(settings.LANGUAGE_CODE):
         if article.premoderate:
             return "pending", _("The article is pre-moderated.")
-        policy = ModerationPolicy.get_solo()
+        policy, words_version = _policy_and_banned_words_version()
         if policy.hold_banned_words:
-            found = banned_words_matcher().find(body)
+            found = banned_words_matcher(words_version).find(body)
             if found:
                 match = found[0]
                 word = match.rule.label or match.rule.pattern
