@@ -2,9 +2,10 @@
 
 Each limit is a burst and a steady rate ("5 at once, then one every 20 seconds"),
 enforced with the generic cell rate algorithm (GCRA): one number per key, its theoretical
-arrival time (when the key's budget would be whole again). On Redis the check-and-set
-is one Lua script, so parallel requests cannot slip past it; on the local-memory cache
-(development, one process) a lock serves the same purpose.
+arrival time (when the key's budget would be whole again). On Redis the check-and-set of
+all of a request's buckets (its user's and its address's) is one Lua script, one round
+trip, so parallel requests cannot slip past it; on the local-memory cache (development,
+one process) a lock serves the same purpose.
 """
 
 import logging
@@ -25,17 +26,26 @@ from .cache import note_failure, redis_is_down
 logger = logging.getLogger("newsportal.ratelimit")
 _local_lock = threading.Lock()
 
+# Every bucket of a request in one round trip, atomically: if any bucket is spent, the
+# seconds to wait for the first such one and nothing is spent; otherwise one unit is
+# spent from each. KEYS: the buckets; ARGV: now, then interval and tolerance per bucket.
 GCRA_SCRIPT = """
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tolerance = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-if tat - now > tolerance then
-  return tostring(tat - now - tolerance)
+local new_tats = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  if tat - now > tolerance then
+    return tostring(tat - now - tolerance)
+  end
+  new_tats[i] = tat + interval
 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+for i, key in ipairs(KEYS) do
+  local ttl = math.ceil((new_tats[i] - now) * 1000) + 1000
+  redis.call('SET', key, tostring(new_tats[i]), 'PX', ttl)
+end
 return '0'
 """
 
@@ -75,19 +85,26 @@ def _redis_client():
     return None
 
 
-def _take(key, limit, now):
-    """Spend one unit of key's budget; the seconds to wait if there is none left."""
+def _spend(buckets, now):
+    """Spend one unit from every (key, Limit) bucket, or from none if any is spent: the
+    seconds to wait (0.0 when spent). One script on Redis, so parallel requests cannot
+    slip past it; a process lock around the same arithmetic on other caches."""
     client = _redis_client()
     if client is not None:
-        full_key = cache.make_and_validate_key(key)
-        wait = float(client.eval(GCRA_SCRIPT, 1, full_key, now, limit.every, limit.tolerance))
-        return wait
+        keys = [cache.make_and_validate_key(key) for key, _limit in buckets]
+        arguments = [now]
+        for _key, limit in buckets:
+            arguments += [limit.every, limit.tolerance]
+        return float(client.eval(GCRA_SCRIPT, len(keys), *keys, *arguments))
     with _local_lock:
-        tat = max(cache.get(key, now), now)
-        if tat - now > limit.tolerance:
-            return tat - now - limit.tolerance
-        new_tat = tat + limit.every
-        cache.set(key, new_tat, timeout=int(new_tat - now) + 1)
+        new_tats = []
+        for key, limit in buckets:
+            tat = max(cache.get(key, now), now)
+            if tat - now > limit.tolerance:
+                return tat - now - limit.tolerance
+            new_tats.append(tat + limit.every)
+        for (key, _limit), new_tat in zip(buckets, new_tats, strict=True):
+            cache.set(key, new_tat, timeout=int(new_tat - now) + 1)
         return 0.0
 
 
@@ -123,23 +140,12 @@ def _say_limits_are_off():
 
 
 def _check(buckets):
-    now = time.time()
-    for key, limit in buckets:
-        wait = _peek(key, limit, now)
-        if wait > 0:
-            return Verdict(False, retry_after=max(1, round(wait + 0.5)))
-    for key, limit in buckets:
-        wait = _take(key, limit, now)
-        if wait > 0:
-            return Verdict(False, retry_after=max(1, round(wait + 0.5)))
+    if not buckets:
+        return Verdict(True)
+    wait = _spend(buckets, time.time())
+    if wait > 0:
+        return Verdict(False, retry_after=max(1, round(wait + 0.5)))
     return Verdict(True)
-
-
-def _peek(key, limit, now):
-    client = _redis_client()
-    raw = client.get(cache.make_and_validate_key(key)) if client is not None else cache.get(key)
-    tat = float(raw) if raw is not None else now
-    return max(tat, now) - now - limit.tolerance
 
 
 def for_request(request, scope):

@@ -193,3 +193,39 @@ def test_the_moderation_policy_and_banned_words_take_one_cache_round_trip(articl
         assert policy.initial_status(author, article, "Сам дурак")[0] == "pending"
     assert len(queries) == 0
     assert calls == ["get_many", "get_many"]
+
+
+def test_a_refused_request_spends_from_no_bucket(settings):
+    from newsportal import ratelimit
+
+    settings.RATE_LIMITS_ENABLED = True
+    roomy, tight = (
+        ("rl:test:roomy", ratelimit.Limit(2, 60)),
+        ("rl:test:tight", ratelimit.Limit(1, 60)),
+    )
+    assert ratelimit.check([roomy, tight]).allowed
+    refused = ratelimit.check([roomy, tight])
+    assert not refused.allowed and 55 <= refused.retry_after <= 61
+    # The refusal left the roomy bucket with the unit the first request did not spend.
+    assert ratelimit.check([roomy]).allowed
+    assert not ratelimit.check([roomy]).allowed
+
+
+def test_the_limits_of_a_request_take_one_round_trip_on_redis(settings, monkeypatch):
+    from newsportal import ratelimit
+
+    client = ratelimit._redis_client()
+    if client is None:
+        pytest.skip("the cache is not Redis (REDIS_URL unset)")
+    settings.RATE_LIMITS_ENABLED = True
+    commands = []
+
+    class CountingClient:
+        def __getattr__(self, name):
+            commands.append(name)
+            return getattr(client, name)
+
+    monkeypatch.setattr(ratelimit, "_redis_client", CountingClient)
+    buckets = [("rl:test:user", ratelimit.Limit(5, 20)), ("rl:test:ip", ratelimit.Limit(30, 2))]
+    assert ratelimit.check(buckets).allowed
+    assert commands == ["eval"]
