@@ -28,6 +28,11 @@ SORTS = {
 }
 DEFAULT_SORT = "newest"
 
+VISIBLE = Comment.Status.VISIBLE
+HIDDEN = Comment.Status.HIDDEN
+PENDING = Comment.Status.PENDING
+DELETED = Comment.Status.DELETED
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -55,9 +60,10 @@ class Viewer:
         return self.user.pk if self.user.is_authenticated else None
 
 
-@dataclass
+@dataclass(slots=True)
 class ShownComment:
-    """A comment as the page draws it: the row, and what this reader may see and do."""
+    """A comment as the page draws it: the row, and what this reader may see and do.
+    (shown_comments builds most of these positionally: keep the fields in this order.)"""
 
     comment: Comment
     indent: int
@@ -123,12 +129,13 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     page = Paginator(threads, THREADS_PER_PAGE).get_page(page_number)
     tree_ids = list(page.object_list)
     rows = (
-        comment_rows(Comment.objects.filter(tree_id__in=tree_ids).order_by("tree_id", "lft"))
+        in_thread_order(
+            comment_rows(Comment.objects.filter(tree_id__in=tree_ids).order_by("tree_id", "lft")),
+            tree_ids,
+        )
         if tree_ids
         else []
     )
-    order = {tree_id: position for position, tree_id in enumerate(tree_ids)}
-    rows = sorted(rows, key=lambda c: (order[c.tree_id], c.lft))
     # One query for the count and the editors' pick; the pick's row is usually on the page.
     summary = Comment.objects.filter(article=article, status=Comment.Status.VISIBLE).aggregate(
         total=Count("pk"), pinned_id=Max("pk", filter=Q(is_pinned=True))
@@ -154,6 +161,14 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     )
 
 
+def in_thread_order(rows, tree_ids):
+    """Rows ordered by tree_id and lft, regrouped into the page's order of threads."""
+    by_thread = {tree_id: [] for tree_id in tree_ids}
+    for row in rows:
+        by_thread[row.tree_id].append(row)
+    return [row for thread in by_thread.values() for row in thread]
+
+
 def visible_count(article):
     return Comment.objects.filter(article=article).visible().count()
 
@@ -171,6 +186,8 @@ def shown_comments(rows, viewer, article, keep_placeholders=False):
         viewer = Viewer.of(viewer)
     user = viewer.user
     user_pk = viewer.pk
+    can_moderate = viewer.can_moderate
+    can_pin = viewer.can_pin
     my_votes = {}
     if user_pk is not None and rows:
         my_votes = dict(
@@ -182,30 +199,51 @@ def shown_comments(rows, viewer, article, keep_placeholders=False):
     open_for_replies = article.comments_enabled and article.is_public
     shown = []
     for comment in rows:
+        status = comment.status
         is_own = user_pk is not None and comment.author_id == user_pk
-        sees_text = is_own or viewer.can_moderate
-        visible = comment.status == Comment.Status.VISIBLE
+        indent = min(comment.level, MAX_INDENT)
+        if status == VISIBLE and not is_own:
+            # Most comments on a page: someone else's, shown. The same rights for all of
+            # them, given positionally (this runs thousands of times a page).
+            shown.append(
+                ShownComment(
+                    comment,
+                    indent,
+                    "",  # placeholder
+                    False,  # is_own
+                    False,  # can_edit
+                    False,  # can_delete
+                    open_for_replies,  # can_reply
+                    True,  # can_vote: anonymous readers too; a click leads through the login
+                    not can_moderate,  # can_report
+                    can_moderate,
+                    can_pin,
+                    my_votes.get(comment.pk, 0),
+                )
+            )
+            continue
+        sees_text = is_own or can_moderate
+        visible = status == VISIBLE
         placeholder = ""
-        if comment.status == Comment.Status.DELETED:
+        if status == DELETED:
             placeholder = _("Comment deleted")
-        elif comment.status == Comment.Status.HIDDEN and not sees_text:
+        elif status == HIDDEN and not sees_text:
             placeholder = _("Comment hidden by a moderator")
-        elif comment.status == Comment.Status.PENDING and not sees_text:
+        elif status == PENDING and not sees_text:
             placeholder = _("Comment awaiting moderation")
         shown.append(
             ShownComment(
                 comment=comment,
-                indent=min(comment.level, MAX_INDENT),
+                indent=indent,
                 placeholder=placeholder,
                 is_own=is_own,
                 can_edit=is_own and can_edit(user, comment),
                 can_delete=is_own and can_delete(user, comment),
                 can_reply=open_for_replies and visible,
-                # Anonymous readers see these buttons too; a click leads through the login.
                 can_vote=not is_own and visible,
-                can_report=not is_own and visible and not viewer.can_moderate,
-                can_moderate=viewer.can_moderate and comment.status != Comment.Status.DELETED,
-                can_pin=viewer.can_pin and visible,
+                can_report=not is_own and visible and not can_moderate,
+                can_moderate=can_moderate and status != DELETED,
+                can_pin=can_pin and visible,
                 my_vote=my_votes.get(comment.pk, 0),
             )
         )
@@ -219,7 +257,7 @@ def _drop_empty_placeholders(shown):
     has_shown_descendant = set()
     for index in range(len(shown) - 1, -1, -1):
         item = shown[index]
-        removed_quietly = item.placeholder and item.comment.status != Comment.Status.HIDDEN
+        removed_quietly = item.placeholder and item.comment.status != HIDDEN
         if removed_quietly and item.pk not in has_shown_descendant:
             keep[index] = False
             continue
