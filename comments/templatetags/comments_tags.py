@@ -4,7 +4,6 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from comments.formatting import excerpt
 from comments.rendering import CommentRenderer
@@ -29,8 +28,25 @@ def excerpt_filter(text, limit=120):
     return excerpt(text, int(limit))
 
 
-@register.simple_tag(takes_context=True)
-def render_comments(context, discussion):
-    """The page's comments in one pass (see comments.rendering for why not an include)."""
-    renderer = CommentRenderer(context["request"], discussion.viewer, discussion.appeals)
-    return mark_safe(renderer.render_all(discussion.comments))
+class CommentsNode(template.Node):
+    def __init__(self, discussion):
+        self.discussion = discussion
+
+    def render(self, context):
+        discussion = self.discussion.resolve(context)
+        renderer = CommentRenderer(context["request"], discussion.viewer, discussion.appeals)
+        # Plain text, not mark_safe()'d: a node's output goes into the page as it is, and
+        # wrapping megabytes of comments in a SafeString would copy them once more.
+        return renderer.render_all(discussion.comments)
+
+
+@register.tag
+def render_comments(parser, token):
+    """{% render_comments discussion %}: the page's comments in one pass (see
+    comments.rendering for why not an include). Best kept outside {% if %} and {% with %}
+    blocks: each block joins its output again, and a whole discussion is megabytes."""
+    try:
+        _tag, discussion = token.split_contents()
+    except ValueError:
+        raise template.TemplateSyntaxError("render_comments takes one argument") from None
+    return CommentsNode(parser.compile_filter(discussion))
