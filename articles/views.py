@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from comments import discussion, fragments
 from comments.forms import CommentForm
 from newsportal import ratelimit
 
-from . import popularity, services
+from . import popularity, reader_page, services
 from . import tags as article_tags
 from .models import Article, Category
 
@@ -83,8 +83,23 @@ def render_article(request, article, comment_form=None, status=200):
     """The article page with its discussion; comment_form carries a rejected submission
     back with what the reader typed."""
     reply_to = request.GET.get("reply_to") if comment_form is None else None
+    views = popularity.view_article(request, article)  # counted in the cache, not the DB
+    if comment_form is None and reader_page.applies(request, article, reply_to):
+
+        def draw_shared(stand_in_request, slots):
+            form = CommentForm(initial={"submission_token": slots["submission_token"]})
+            return draw_article_page(stand_in_request, article, form, None, views, slots)
+
+        html = reader_page.serve(request, article, draw_shared)
+        if html is not None:
+            return HttpResponse(html, status=status)
     if comment_form is None:
         comment_form = CommentForm(initial={"parent": reply_to} if reply_to else None)
+    html = draw_article_page(request, article, comment_form, reply_to, views)
+    return HttpResponse(html, status=status)
+
+
+def draw_article_page(request, article, comment_form, reply_to, views, slots=None):
     replying_to = None
     parent_id = comment_form["parent"].value()
     if parent_id:
@@ -93,7 +108,6 @@ def render_article(request, article, comment_form=None, status=200):
             if str(parent_id).isdigit()
             else None
         )
-    views = popularity.view_article(request, article)  # counted in the cache, not the DB
     tags, related = article_tags.tags_and_related(article)
     sort = discussion.normalize_sort(request.GET.get("csort"))
     page_number = request.GET.get("cpage", "1")[:8]
@@ -116,8 +130,8 @@ def render_article(request, article, comment_form=None, status=200):
         discussion_html = fragments.cached_fragment(key, draw_discussion)
     else:
         discussion_html = draw_discussion()
-    return render(
-        request,
+    slots = slots or {}
+    return render_to_string(
         "articles/article_detail.html",
         {
             **context,
@@ -126,13 +140,17 @@ def render_article(request, article, comment_form=None, status=200):
             "discussion_html": discussion_html,
             "replying_to": replying_to,
             "latest_comments": discussion.latest_comments(),
-            "reactions": services.reaction_summary(article, request.user),
+            "reactions": []
+            if slots.get("reactions_slot")
+            else services.reaction_summary(article, request.user),
             "views": views,
             "article_tags": tags,
             "related": related,
             "most_read": popularity.most_read(),
+            "account_nav_slot": slots.get("account_nav_slot"),
+            "reactions_slot": slots.get("reactions_slot"),
         },
-        status=status,
+        request=request,
     )
 
 

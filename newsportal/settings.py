@@ -235,6 +235,9 @@ PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 30)
 # How long the app itself keeps whole pages for anonymous readers (newsportal.pagecache);
 # 0 turns it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 30)
+# How long the article page shared by signed-in readers, personalised per request, is kept
+# (articles.reader_page); 0 draws every signed-in page in full.
+READER_PAGE_SECONDS = env_int("READER_PAGE_SECONDS", 30)
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
