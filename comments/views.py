@@ -3,9 +3,13 @@
 Every write works without JavaScript (POST, then redirect); the same URLs answer JSON when
 the page's script asks for it (Accept: application/json), so posting happens in place."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -68,18 +72,35 @@ def _form_errors(form):
     return {name: [str(message) for message in errors] for name, errors in form.errors.items()}
 
 
+@functools.cache
+def _visible_comments_sql():
+    """A subquery counting the article's visible comments, for annotate() on a query of
+    articles. Written out because the ORM's Subquery with Count costs more CPU to build
+    (about 0.8 ms) than this COUNT costs the database; the names come from the models."""
+    quote = connection.ops.quote_name
+    comments, articles = Comment._meta, Article._meta
+    return (
+        f"SELECT COUNT(*) FROM {quote(comments.db_table)} AS counted"
+        f" WHERE counted.{quote(comments.get_field('article').column)}"
+        f" = {quote(articles.db_table)}.{quote(articles.pk.column)}"
+        f" AND counted.{quote(comments.get_field('status').column)} = %s"
+    )
+
+
 def visible_total_after_posting(article, comment, created):
     """How many visible comments the article has with this one, for the page's counter:
-    the count read with the article (with_comment_counts), plus ours if it is new and
-    shown, rather than a second COUNT over the discussion."""
+    the count read with the article, plus ours if it is new and shown, rather than a
+    second COUNT over the discussion."""
     ours = 1 if created and comment.status == Comment.Status.VISIBLE else 0
-    return article.comment_count + ours
+    return article.visible_comments + ours
 
 
 @require_POST
 def post(request, article_pk):
     article = get_object_or_404(
-        Article.objects.published().select_related("category", "author").with_comment_counts(),
+        Article.objects.published()
+        .select_related("category", "author")
+        .annotate(visible_comments=RawSQL(_visible_comments_sql(), [Comment.Status.VISIBLE])),
         pk=article_pk,
     )
     form_url = f"{article.get_absolute_url()}#comment-form"
