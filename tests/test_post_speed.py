@@ -229,3 +229,52 @@ def test_the_limits_of_a_request_take_one_round_trip_on_redis(settings, monkeypa
     buckets = [("rl:test:user", ratelimit.Limit(5, 20)), ("rl:test:ip", ratelimit.Limit(30, 2))]
     assert ratelimit.check(buckets).allowed
     assert commands == ["eval"]
+
+
+def test_the_written_out_sanction_query_agrees_with_the_querysets_definition():
+    from datetime import timedelta
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    from moderation import policy
+    from moderation.models import Sanction
+
+    now = timezone.now()
+    ban, suspend = Sanction.Kind.BAN, Sanction.Kind.SUSPEND
+    cases = {
+        "nothing": [],
+        "an expired suspension": [(suspend, now - timedelta(hours=1), None)],
+        "a lifted ban": [(ban, None, now - timedelta(days=1))],
+        "a suspension in force": [(suspend, now + timedelta(hours=1), None)],
+        "two suspensions": [
+            (suspend, now + timedelta(hours=1), None),
+            (suspend, now + timedelta(days=3), None),
+            (suspend, now + timedelta(hours=5), None),
+        ],
+        "a ban and suspensions": [
+            (suspend, now + timedelta(days=30), None),
+            (ban, None, None),
+            (suspend, now + timedelta(hours=1), None),
+        ],
+        "two bans": [(ban, None, None), (ban, None, None)],
+        "a ban lifted, a suspension expired, one in force": [
+            (ban, None, now - timedelta(minutes=5)),
+            (suspend, now - timedelta(minutes=1), None),
+            (suspend, now + timedelta(minutes=1), None),
+        ],
+        "a suspension ending this very moment": [(suspend, now, None)],
+    }
+    for case, sanctions in cases.items():
+        user = UserFactory()
+        for kind, until, lifted_at in sanctions:
+            Sanction.objects.create(
+                user=user, kind=kind, until=until, lifted_at=lifted_at, reason=case
+            )
+        expected = (
+            Sanction.objects.active(now)
+            .filter(user=user)
+            .order_by(F("until").desc(nulls_first=True), "-pk")
+            .first()
+        )
+        assert policy.active_sanction(user, now) == expected, case
