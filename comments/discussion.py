@@ -128,14 +128,7 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     )
     page = Paginator(threads, THREADS_PER_PAGE).get_page(page_number)
     tree_ids = list(page.object_list)
-    rows = (
-        in_thread_order(
-            comment_rows(Comment.objects.filter(tree_id__in=tree_ids).order_by("tree_id", "lft")),
-            tree_ids,
-        )
-        if tree_ids
-        else []
-    )
+    rows = page_rows(article, page, tree_ids) if tree_ids else []
     # One query for the count and the editors' pick; the pick's row is usually on the page.
     summary = Comment.objects.filter(article=article, status=Comment.Status.VISIBLE).aggregate(
         total=Count("pk"), pinned_id=Max("pk", filter=Q(is_pinned=True))
@@ -161,11 +154,26 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     )
 
 
+def page_rows(article, page, tree_ids):
+    """Every comment of the page's threads (tree_ids, in the page's order), as rows."""
+    comments = Comment.objects.filter(article=article)
+    if page.paginator.num_pages > 1:
+        # One page of many: its few threads by id.
+        comments = comments.filter(tree_id__in=tree_ids)
+    # else the page holds every thread: the article's comments, without a list of
+    # thousands of ids to build into the query; in_thread_order leaves out the threads
+    # that are not shown.
+    return in_thread_order(comment_rows(comments.order_by("tree_id", "lft")), tree_ids)
+
+
 def in_thread_order(rows, tree_ids):
-    """Rows ordered by tree_id and lft, regrouped into the page's order of threads."""
+    """Rows ordered by tree_id and lft, regrouped into the page's order of threads (rows
+    of other threads left out)."""
     by_thread = {tree_id: [] for tree_id in tree_ids}
     for row in rows:
-        by_thread[row.tree_id].append(row)
+        thread = by_thread.get(row.tree_id)
+        if thread is not None:
+            thread.append(row)
     return [row for thread in by_thread.values() for row in thread]
 
 

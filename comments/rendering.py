@@ -48,7 +48,7 @@ class CommentRenderer:
         self.appeals = appeals or {}
         self.signed_in = viewer.pk is not None
         self.csrf = escape_text(get_token(request)) if self.signed_in else ""
-        self.times = PageTimes()
+        self.times = PageTimes(html=True)  # texts come escaped
         self.now = self.times.now
         self.permalink = _url_shape("comments:permalink")
         self.vote_url = _url_shape("comments:vote")
@@ -149,6 +149,8 @@ class CommentRenderer:
         status = comment.status
         indent = item.indent
         parent = comment.parent_id
+        if parent is None:
+            parent = ""
         classes = f"comment comment--indent-{indent}"
         if item.placeholder:
             classes += " comment--removed"
@@ -156,77 +158,69 @@ class CommentRenderer:
             classes += f" comment--{status}"
         if item.is_own:
             classes += " comment--own"
-        opening = (
-            f'<article class="{classes}" id="comment-{pk}" '
-            f'data-parent-id="{"" if parent is None else parent}" data-depth="{indent}">'
-        )
         if item.placeholder:
             return (
-                f'{opening}<p class="comment__placeholder">{escape_text(str(item.placeholder))}'
-                "</p></article>"
+                f'<article class="{classes}" id="comment-{pk}" data-parent-id="{parent}" '
+                f'data-depth="{indent}"><p class="comment__placeholder">'
+                f"{escape_text(str(item.placeholder))}</p></article>"
             )
-        who, reply_name = self._author(comment.author)
-        return "".join(
-            [
-                opening,
-                '<header class="comment__header">',
-                who,
-                " ",
-                self._time(comment),
-                "</header>",
-                "" if status == VISIBLE else self._status(item, comment),
-                '<div class="comment__body">',
-                comment.body_html,
-                '</div><footer class="comment__actions">',
-                self._votes(item, comment),
-                (
-                    f'<a class="comment__reply" href="?reply_to={pk}#comment-form" '
-                    f'data-reply-to="{pk}" data-reply-name="{reply_name}{self._reply_after}'
-                    if item.can_reply
-                    else ""
-                ),
-                self._edit_and_delete(item, pk) if item.can_edit or item.can_delete else "",
-                (
-                    f'<a class="comment__report" href="{self._report_before}{pk}'
-                    f"{self._report_after}"
-                    if item.can_report
-                    else ""
-                ),
-                self._appeal(comment) if item.is_own and status == HIDDEN else "",
-                "</footer>",
-                self._moderation(item) if item.can_moderate or item.can_pin else "",
-                "</article>",
-            ]
+        who, reply_name = self._author(comment)
+        reply = (
+            f'<a class="comment__reply" href="?reply_to={pk}#comment-form" '
+            f'data-reply-to="{pk}" data-reply-name="{reply_name}{self._reply_after}'
+            if item.can_reply
+            else ""
+        )
+        report = (
+            f'<a class="comment__report" href="{self._report_before}{pk}{self._report_after}'
+            if item.can_report
+            else ""
+        )
+        # One f-string per comment; the rarer parts are drawn by methods.
+        return (
+            f'<article class="{classes}" id="comment-{pk}" data-parent-id="{parent}" '
+            f'data-depth="{indent}"><header class="comment__header">{who} '
+            f"{self._time(comment)}</header>"
+            f"{'' if status == VISIBLE else self._status(item, comment)}"
+            f'<div class="comment__body">{comment.body_html}</div>'
+            f'<footer class="comment__actions">{self._votes(item, comment)}{reply}'
+            f"{self._edit_and_delete(item, pk) if item.can_edit or item.can_delete else ''}"
+            f"{report}{self._appeal(comment) if item.is_own and status == HIDDEN else ''}"
+            f"</footer>{self._moderation(item) if item.can_moderate or item.can_pin else ''}"
+            "</article>"
         )
 
-    def _author(self, author):
+    def _author(self, comment):
         """The author's avatar and link, and their name for the reply button."""
-        if author is None:
-            return self._gone, ""
-        drawn = self._authors.get(author.pk)
+        drawn = self._authors.get(comment.author_id)
         if drawn is None:
+            author = comment.author
+            if author is None:
+                return self._gone, ""
             name = escape_text(author.public_name)
             link = (
                 f'{avatar_html(author)}<a class="comment__author" '
                 f'href="{escape_text(self.profile_url(author.username))}">{name}</a>'
             )
-            drawn = self._authors[author.pk] = (link, name)
+            drawn = self._authors[comment.author_id] = (link, name)
         return drawn
 
     def _time(self, comment):
         times = self.times
-        created = times.local(comment.created_at)
+        created = comment.created_at
+        local = created.astimezone(times.zone)
         link = (
-            f"{self._time_before}{comment.pk}{self._time_after}{created.isoformat()}"
-            f'">{escape_text(times.words(created))}</time></a>'
+            f"{self._time_before}{comment.pk}{self._time_after}{local.isoformat()}"
+            f'">{times.words(created, local)}</time></a>'
         )
         if not comment.edited_at:
             return link
-        edited = escape_text(times.date_time(times.local(comment.edited_at)))
+        edited = times.date_time(times.local(comment.edited_at))
         return f'{link} <span class="comment__edited" title="{edited}{self._edited_after}'
 
     def time(self, moment):
-        """How the moment reads on this page: '5 минут назад', or its date and time."""
+        """How the moment reads on this page, HTML-escaped: '5 минут назад', or its date
+        and time."""
         return self.times.words(moment)
 
     def _status(self, item, comment):
