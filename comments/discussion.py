@@ -2,6 +2,7 @@
 comments in them, in a constant number of queries whatever the discussion's size."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -55,7 +56,7 @@ class Viewer:
             can_pin=user.has_perm("comments.pin_comment"),
         )
 
-    @property
+    @cached_property  # request.user is lazy: every look costs, and pages look often
     def pk(self):
         return self.user.pk if self.user.is_authenticated else None
 
@@ -139,7 +140,9 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
             next((c for c in rows if c.pk == summary["pinned_id"]), None)
             or (comment_rows(Comment.objects.filter(pk=summary["pinned_id"]))[0])
         )
-    own_hidden = [c for c in rows if c.author_id == viewer.pk and c.status == Comment.Status.HIDDEN]
+    own_hidden = []
+    if viewer.pk is not None:
+        own_hidden = [c for c in rows if c.author_id == viewer.pk and c.status == HIDDEN]
     return Discussion(
         article=article,
         sort=sort,

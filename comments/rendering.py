@@ -111,15 +111,13 @@ class CommentRenderer:
             # cacheable); the login brings the reader back to the comment.
             before, after = (quote(part) for part in _around(self.permalink))
             self._login_before = f"{self.login_url}?next={before}"
-            self._login_after = after
             like, dislike = labels["like"], labels["dislike"]
-            self._like_before = (
-                f'" rel="nofollow" title="{like}"><span aria-hidden="true">👍</span>'
+            self._like_link_after = (
+                f'{after}" rel="nofollow" title="{like}"><span aria-hidden="true">👍</span>'
                 f'<span class="visually-hidden">{like}</span> <span data-likes>'
             )
-            self._dislike_before = '</span></a><a class="vote__button" href="'  # login URL next
-            self._dislike_after_link = (
-                f'" rel="nofollow" title="{dislike}"><span aria-hidden="true">👎</span>'
+            self._dislike_link_after = (
+                f'{after}" rel="nofollow" title="{dislike}"><span aria-hidden="true">👎</span>'
                 f'<span class="visually-hidden">{dislike}</span> <span data-dislikes>'
             )
 
@@ -141,9 +139,22 @@ class CommentRenderer:
         return like, f"</span></button>{dislike}", "</span></button></form>"
 
     def render_all(self, items):
-        return "".join([self.render(item) for item in items])
+        # Every piece of every comment in one list, joined once: the page's megabytes are
+        # copied once, not once per comment and again for the page.
+        pieces = []
+        draw = self._draw
+        for item in items:
+            draw(item, pieces)
+        return "".join(pieces)
 
     def render(self, item):
+        pieces = []
+        self._draw(item, pieces)
+        return "".join(pieces)
+
+    def _draw(self, item, pieces):
+        """Add the comment's markup to pieces: small joined strings around the large
+        shared ones (its author, its text, the vote buttons), which are not copied here."""
         comment = item.comment
         pk = comment.pk
         status = comment.status
@@ -158,37 +169,51 @@ class CommentRenderer:
             classes += f" comment--{status}"
         if item.is_own:
             classes += " comment--own"
+        opening = (
+            f'<article class="{classes}" id="comment-{pk}" data-parent-id="{parent}" '
+            f'data-depth="{indent}">'
+        )
         if item.placeholder:
-            return (
-                f'<article class="{classes}" id="comment-{pk}" data-parent-id="{parent}" '
-                f'data-depth="{indent}"><p class="comment__placeholder">'
+            pieces.append(
+                f'{opening}<p class="comment__placeholder">'
                 f"{escape_text(str(item.placeholder))}</p></article>"
             )
+            return
         who, reply_name = self._author(comment)
-        reply = (
-            f'<a class="comment__reply" href="?reply_to={pk}#comment-form" '
-            f'data-reply-to="{pk}" data-reply-name="{reply_name}{self._reply_after}'
-            if item.can_reply
-            else ""
+        pieces += (
+            opening,
+            '<header class="comment__header">',
+            who,
+            self._time(comment),
+            "</header>" if status == VISIBLE else f"</header>{self._status(item, comment)}",
+            '<div class="comment__body">',
+            comment.body_html,
+            '</div><footer class="comment__actions">',
         )
-        report = (
-            f'<a class="comment__report" href="{self._report_before}{pk}{self._report_after}'
-            if item.can_report
-            else ""
-        )
-        # One f-string per comment; the rarer parts are drawn by methods.
-        return (
-            f'<article class="{classes}" id="comment-{pk}" data-parent-id="{parent}" '
-            f'data-depth="{indent}"><header class="comment__header">{who} '
-            f"{self._time(comment)}</header>"
-            f"{'' if status == VISIBLE else self._status(item, comment)}"
-            f'<div class="comment__body">{comment.body_html}</div>'
-            f'<footer class="comment__actions">{self._votes(item, comment)}{reply}'
-            f"{self._edit_and_delete(item, pk) if item.can_edit or item.can_delete else ''}"
-            f"{report}{self._appeal(comment) if item.is_own and status == HIDDEN else ''}"
-            f"</footer>{self._moderation(item) if item.can_moderate or item.can_pin else ''}"
-            "</article>"
-        )
+        if item.can_vote:
+            self._vote_buttons_for(item, comment, pieces)
+        elif comment.likes or comment.dislikes:
+            pieces.append(
+                f'<span class="vote vote--readonly" title="{self.labels["votes"]}">'
+                f"👍 {comment.likes} 👎 {comment.dislikes}</span>"
+            )
+        if item.can_reply:
+            pieces.append(
+                f'<a class="comment__reply" href="?reply_to={pk}#comment-form" '
+                f'data-reply-to="{pk}" data-reply-name="{reply_name}{self._reply_after}'
+            )
+        if item.can_edit or item.can_delete:
+            pieces.append(self._edit_and_delete(item, pk))
+        if item.can_report:
+            pieces.append(
+                f'<a class="comment__report" href="{self._report_before}{pk}{self._report_after}'
+            )
+        if item.is_own and status == HIDDEN:
+            pieces.append(self._appeal(comment))
+        pieces.append("</footer>")
+        if item.can_moderate or item.can_pin:
+            pieces.append(self._moderation(item))
+        pieces.append("</article>")
 
     def _author(self, comment):
         """The author's avatar and link, and their name for the reply button."""
@@ -210,7 +235,7 @@ class CommentRenderer:
         created = comment.created_at
         local = created.astimezone(times.zone)
         link = (
-            f"{self._time_before}{comment.pk}{self._time_after}{local.isoformat()}"
+            f" {self._time_before}{comment.pk}{self._time_after}{local.isoformat()}"
             f'">{times.words(created, local)}</time></a>'
         )
         if not comment.edited_at:
@@ -270,29 +295,28 @@ class CommentRenderer:
         # Quoted as reverse() quotes path arguments (RFC 3986 sub-delimiters stay).
         return self.profile_shape.format(quote(username, safe="!$&'()*+,;=~:@"))
 
-    def _votes(self, item, comment):
-        likes, dislikes = comment.likes, comment.dislikes
-        if not item.can_vote:
-            if likes or dislikes:
-                return (
-                    f'<span class="vote vote--readonly" title="{self.labels["votes"]}">'
-                    f"👍 {likes} 👎 {dislikes}</span>"
-                )
-            return ""
+    def _vote_buttons_for(self, item, comment, pieces):
         pk = comment.pk
         if not self.signed_in:
-            login = f"{self._login_before}{pk}{self._login_after}"
-            return (
-                f'<span class="vote"><a class="vote__button" href="{login}{self._like_before}'
-                f"{likes}{self._dislike_before}{login}{self._dislike_after_link}"
-                f"{dislikes}</span></a></span>"
+            login = f"{self._login_before}{pk}"
+            pieces += (
+                '<span class="vote"><a class="vote__button" href="',
+                login,
+                self._like_link_after,
+                f'{comment.likes}</span></a><a class="vote__button" href="{login}',
+                self._dislike_link_after,
+                f"{comment.dislikes}</span></a></span>",
             )
-        before_likes, between, after = (
-            self._vote_buttons.get(item.my_vote) or (self._vote_buttons[0])
-        )
-        return (
-            f'<form class="vote" method="post" action="{self._vote_before}{pk}'
-            f"{self._vote_after}{before_likes}{likes}{between}{dislikes}{after}"
+            return
+        before_likes, between, after = self._vote_buttons.get(item.my_vote) or self._vote_buttons[0]
+        pieces += (
+            f'<form class="vote" method="post" action="{self._vote_before}{pk}',
+            self._vote_after,
+            before_likes,
+            str(comment.likes),
+            between,
+            str(comment.dislikes),
+            after,
         )
 
     def _moderation(self, item):
