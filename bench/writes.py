@@ -15,7 +15,9 @@ of new rows equal to the number of 201 answers, and `manage.py check_comment_tre
 exiting 0. Target: >= 150 comments/s.
 
 The reference beside it: comments.services.post_comment called in-process by a single
-writer (no HTTP, no concurrency), on the same database.
+writer (no HTTP, no concurrency), on the same database. Also printed: the queries and the
+CPU time of one post through the whole Django stack (middleware, view, service, JSON
+answer) with Django's test client, a new thread and a reply, counted in-process.
 """
 
 import argparse
@@ -139,7 +141,69 @@ class Writers:
         self.elapsed = time.perf_counter() - self.started
 
 
+POSTS_MEASURED = 40  # per kind (new thread, reply) for the in-process CPU figure
+
+
+def measure_posts_in_process(article_pk):
+    """Run inside the app's Django (main() starts it as a subprocess in the app's
+    environment): a signed-in writer posts into the article through Django's test client,
+    as the page's script does; the queries of one new thread and one reply as Django counts
+    them, and the CPU time per post over POSTS_MEASURED of each. Prints one JSON line."""
+    import os
+
+    sys.path.insert(0, str(common.ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsportal.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.models import Article
+
+    article = Article.objects.get(pk=article_pk)
+    writer = get_user_model().objects.filter(username__startswith="bench-writer-").first()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(writer)
+    client.get(article.get_absolute_url())
+    token = client.cookies["csrftoken"].value
+    rng = random.Random(4)
+    last_id = article.comments.order_by("-pk").values_list("pk", flat=True).first()
+
+    def post(reply):
+        nonlocal last_id
+        fields = {"body": shape.body(rng), "submission_token": str(uuid.uuid4())}
+        if reply:
+            fields["parent"] = str(last_id)
+        response = client.post(
+            f"/comments/post/{article_pk}/",
+            fields,
+            HTTP_ACCEPT="application/json",
+            HTTP_X_CSRFTOKEN=token,
+        )
+        assert response.status_code == 201, (response.status_code, response.content[:300])
+        last_id = response.json()["id"]
+
+    for _warm_up in range(5):
+        post(reply=False)
+        post(reply=True)
+    queries = {}
+    for kind, reply in (("new_thread", False), ("reply", True)):
+        with CaptureQueriesContext(connection) as captured:
+            post(reply)
+        queries[kind] = len(captured)
+    started = time.process_time()
+    for index in range(2 * POSTS_MEASURED):
+        post(reply=index % 2 == 1)
+    cpu = time.process_time() - started
+    print(json.dumps({"queries": queries, "cpu_ms_per_post": cpu * 1000 / (2 * POSTS_MEASURED)}))
+
+
 def main(argv=None):
+    if argv is None and sys.argv[1:2] == ["--in-process-posts"]:
+        return measure_posts_in_process(int(sys.argv[2]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 s instead of 10")
     parser.add_argument("--seconds", type=int, default=None)
@@ -217,6 +281,17 @@ def main(argv=None):
         "inprocess",
         {"article": reference_article["pk"], "comments": 100 if args.quick else 300},
     )
+    one_post = subprocess.run(
+        [str(common.PY), __file__, "--in-process-posts", str(reference_article["pk"])],
+        cwd=common.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if one_post.returncode != 0:
+        sys.stderr.write(one_post.stdout[-3000:] + one_post.stderr[-5000:])
+        raise SystemExit("measuring a post in-process failed")
+    in_process = json.loads(one_post.stdout.strip().splitlines()[-1])
 
     rate = len(accepted) / run.elapsed if run.elapsed else 0
     latencies = sorted(run.latencies)
@@ -242,6 +317,8 @@ def main(argv=None):
             "output": (check.stdout + check.stderr)[-2000:],
         },
         "reference_inprocess": reference,
+        "queries_per_post": in_process["queries"],
+        "in_process_cpu_ms_per_post": in_process["cpu_ms_per_post"],
         "server_cpu_ms_per_comment": cpu_used * 1000 / max(len(accepted), 1),
         "db_cpu_ms_per_comment": db_used * 1000 / max(len(accepted), 1)
         if db_used is not None
@@ -282,6 +359,12 @@ def main(argv=None):
             else ""
         )
         + f"; the reference writer {common.fmt(reference.get('cpu_ms_per_comment'), 2)} ms"
+    )
+    report.say(
+        f"  One post through the whole Django stack (test client, in-process): "
+        f"{r['queries_per_post']['new_thread']} queries for a new thread, "
+        f"{r['queries_per_post']['reply']} for a reply; "
+        f"{common.fmt(r['in_process_cpu_ms_per_post'], 2)} ms of CPU per post"
     )
     report.say("")
     report.say(f"  answers: {dict(sorted(run.statuses.items(), key=lambda kv: str(kv[0])))}")
