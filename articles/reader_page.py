@@ -5,15 +5,18 @@ catches fire is read by a crowd of signed-in readers, not only anonymous ones. N
 of their page is the same for every ordinary reader: the story, the side lists and a
 discussion in which anyone signed in may reply, vote and report. So the page is drawn
 once for a stand-in reader who has written, voted and reacted on nothing, and kept in the
-shared cache under the same tokens as the anonymous page (comments.fragments): any write
-to the discussion replaces it on every app server. It holds slots where a reader's own
-things go (the CSRF token, the account menu, the reactions block, the comment form's
-submission token). A request fills the slots and redraws, with the real reader's rights,
-only the comments that differ for them: their own and the ones they voted on. That costs
-two small queries for the reader's comments and votes on the story, one for their
-reaction, and a few string joins.
+shared cache together with the tokens it was drawn under (comments.fragments): any write
+to the discussion, a reaction or an edit of the article replaces a token, and the page is
+drawn again on the next request on any app server. It holds slots where a reader's own
+things go: the CSRF token, the account menu, the reactions block (drawn beforehand in
+each of its few variants) and the comment form's submission token.
 
-Whenever a page could differ in ways the slots do not cover, the page is drawn in full as
+A request for a page that is in the cache does not even load the article: one query
+finds the reader's comments, votes and reaction on the story, and only the comments that
+differ for this reader (their own, the ones they voted on) are drawn again, with their
+rights, and spliced in.
+
+Whenever a page could differ in ways the slots do not cover, it is drawn in full as
 before: for staff (moderation tools, the newsroom link), for a reader with comments of
 their own awaiting moderation or hidden on the story (only they see those), with a reply
 form open (?reply_to) or a rejected submission, with flash messages waiting, for previews,
@@ -21,12 +24,16 @@ and when READER_PAGE_SECONDS is 0.
 """
 
 import copy
+import functools
 import re
 import uuid
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import escape
@@ -39,6 +46,7 @@ from comments.rows import comment_rows
 from newsportal.i18n import chosen_language
 
 from . import services
+from .models import Article, ArticleReaction
 
 # NUL cannot come from readers (Django's form fields refuse it) nor from our templates.
 CSRF_SLOT = "\x00csrf\x00"
@@ -50,6 +58,7 @@ CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 COMMENT_START = re.compile(r'<article class="comment[^"]*" id="comment-(\d+)"')
 COMMENT_END = "</article>"
 NOT_SHOWN_TO_OTHERS = (Comment.Status.PENDING, Comment.Status.HIDDEN)
+NO_REACTION = ""
 
 
 class StandInReader:
@@ -72,83 +81,140 @@ class StandInReader:
 STAND_IN = StandInReader()
 
 
+@dataclass
+class ReaderState:
+    """What the reader has on this story: their comments (pk -> status), their votes
+    (comment pk -> +1/-1) and their reaction."""
+
+    own: dict = field(default_factory=dict)
+    votes: dict = field(default_factory=dict)
+    reaction: str = NO_REACTION
+
+    @property
+    def sees_more_than_others(self):
+        return any(status in NOT_SHOWN_TO_OTHERS for status in self.own.values())
+
+
 def seconds():
     return getattr(settings, "READER_PAGE_SECONDS", 30)
 
 
-def applies(request, article, reply_to):
-    """Whether this request may be served from the shared page (see the module docstring;
-    the reader's own hidden or pending comments are checked later, with their votes)."""
+def may_share(request):
+    """Whether this request may get the shared page at all (the reader's own hidden or
+    pending comments are found later, with the rest of their state)."""
     user = request.user
     return (
         seconds() > 0
         and user.is_authenticated
         and not (user.is_staff or user.is_superuser)
-        and article.is_public
-        and not reply_to
+        and not request.GET.get("reply_to")
         and len(messages.get_messages(request)) == 0
     )
 
 
+@functools.cache
+def _reader_state_sql():
+    """The query of reader_state, written out once: built with the ORM (a union of three
+    querysets with casts) it costs more CPU to compile on every page than to run."""
+    comment = connection.ops.quote_name(Comment._meta.db_table)
+    vote = connection.ops.quote_name(CommentVote._meta.db_table)
+    reaction = connection.ops.quote_name(ArticleReaction._meta.db_table)
+    return (
+        f"SELECT 'comment', id, status FROM {comment} WHERE article_id = %s AND author_id = %s"
+        f" UNION ALL SELECT 'vote', v.comment_id, CAST(v.value AS VARCHAR(2)) FROM {vote} v"
+        f" INNER JOIN {comment} c ON c.id = v.comment_id"
+        f" WHERE v.user_id = %s AND c.article_id = %s"
+        f" UNION ALL SELECT 'reaction', 0, kind FROM {reaction}"
+        f" WHERE article_id = %s AND user_id = %s"
+    )
+
+
+def reader_state(user_pk, article_pk):
+    """The reader's comments, votes and reaction on the story, in one query."""
+    state = ReaderState()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _reader_state_sql(), [article_pk, user_pk, user_pk, article_pk, article_pk, user_pk]
+        )
+        for kind, pk, value in cursor.fetchall():
+            if kind == "comment":
+                state.own[pk] = value
+            elif kind == "vote":
+                state.votes[pk] = int(value)
+            else:
+                state.reaction = value
+    return state
+
+
+def serve_cached(request, pk):
+    """The page from the cache for this reader, or None (not cached, or not for them).
+    Costs no query for the article itself."""
+    _key, shared, _tokens = _lookup(request, pk)
+    if shared is None:
+        return None
+    state = reader_state(request.user.pk, pk)
+    if state.sees_more_than_others:
+        return None
+    return _personalise(request, shared, state, article=None)
+
+
 def serve(request, article, draw):
-    """The page for this reader, or None when it must be drawn in full.
+    """The page for this reader, drawing the shared page if it is not cached; None when
+    it must be drawn in full.
 
     draw(request, slots) draws the whole page for a request (here a copy of it whose user
     is the stand-in) and returns its HTML."""
-    user = request.user
-    own = dict(Comment.objects.filter(article=article, author=user).values_list("pk", "status"))
-    if any(status in NOT_SHOWN_TO_OTHERS for status in own.values()):
+    state = reader_state(request.user.pk, article.pk)
+    if state.sees_more_than_others:
         return None
-    shared = _shared_page(request, article, draw)
-    votes = dict(
-        CommentVote.objects.filter(user=user, comment__article=article).values_list(
-            "comment_id", "value"
-        )
-    )
-    spans = shared["spans"]
-    differing = [pk for pk in spans if pk in own or pk in votes]
-    html = shared["html"]
-    if differing:
-        html = _redraw_comments(request, article, html, spans, differing)
-    return (
-        html.replace(CSRF_SLOT, escape(get_token(request)))
-        .replace(SUBMISSION_SLOT, str(uuid.uuid4()))
-        .replace(ACCOUNT_SLOT, render_to_string("accounts/_account_nav.html", request=request))
-        .replace(
-            REACTIONS_SLOT,
-            render_to_string(
-                "articles/_reactions.html",
-                {"article": article, "reactions": services.reaction_summary(article, user)},
-                request=request,
-            ),
-        )
-    )
-
-
-def _shared_page(request, article, draw):
-    key = page_key(
-        request.get_host(),
-        chosen_language(request),
-        request.path_info,
-        request.META.get("QUERY_STRING", ""),
-    )
-    token_keys = fragments.token_keys(article.pk)
-    found = cache.get_many([key, *token_keys])
-    tokens = fragments.tokens_from(found, token_keys)
-    stored = found.get(key)
-    if stored is not None and stored["tokens"] == tokens:
-        return stored
-    page = _draw_shared(request, draw)
-    page["tokens"] = tokens
-    cache.set(key, page, seconds())
-    return page
+    key, shared, tokens = _lookup(request, article.pk)
+    if shared is None:
+        shared = _draw_shared(request, article, draw)
+        shared["tokens"] = tokens
+        cache.set(key, shared, seconds())
+    return _personalise(request, shared, state, article)
 
 
 def page_key(host, language, path, query):
     return f"reader-page:{host}:{language}:{path}?{query[:300]}"
 
 
-def _draw_shared(request, draw):
+def _lookup(request, article_pk):
+    """(key, the shared page if cached under the current tokens, the current tokens), in
+    one round trip to the cache."""
+    key = page_key(
+        request.get_host(),
+        chosen_language(request),
+        request.path_info,
+        request.META.get("QUERY_STRING", ""),
+    )
+    token_keys = fragments.token_keys(article_pk)
+    found = cache.get_many([key, *token_keys])
+    tokens = fragments.tokens_from(found, token_keys)
+    shared = found.get(key)
+    if shared is not None and shared["tokens"] != tokens:
+        shared = None
+    return key, shared, tokens
+
+
+def _personalise(request, shared, state, article):
+    spans = shared["spans"]
+    differing = [pk for pk in spans if pk in state.own or pk in state.votes]
+    html = shared["html"]
+    if differing:
+        if article is None:
+            article = Article.objects.get(pk=shared["article_pk"])
+        html = _redraw_comments(request, article, html, spans, differing)
+    reactions = shared["reactions"].get(state.reaction, shared["reactions"][NO_REACTION])
+    return (
+        html.replace(REACTIONS_SLOT, reactions)
+        .replace(ACCOUNT_SLOT, render_to_string("accounts/_account_nav.html", request=request))
+        .replace(CSRF_SLOT, escape(get_token(request)))
+        .replace(SUBMISSION_SLOT, str(uuid.uuid4()))
+    )
+
+
+def _draw_shared(request, article, draw):
     stand_in_request = copy.copy(request)
     stand_in_request.META = request.META.copy()  # its CSRF cookie bookkeeping stays its own
     stand_in_request.user = STAND_IN
@@ -161,10 +227,33 @@ def _draw_shared(request, draw):
             "submission_token": submission_token,
         },
     )
-    html = CSRF_INPUT.sub(rf"\g<1>{CSRF_SLOT}\g<2>", html).replace(
-        submission_token, SUBMISSION_SLOT
-    )
-    return {"html": html, "spans": _comment_spans(html)}
+    html = _with_csrf_slots(html).replace(submission_token, SUBMISSION_SLOT)
+    return {
+        "html": html,
+        "spans": _comment_spans(html),
+        "reactions": _reaction_variants(stand_in_request, article),
+        "article_pk": article.pk,
+    }
+
+
+def _with_csrf_slots(html):
+    return CSRF_INPUT.sub(rf"\g<1>{CSRF_SLOT}\g<2>", html)
+
+
+def _reaction_variants(request, article):
+    """The reactions block as a reader with each possible reaction (or none) sees it."""
+    summary = services.reaction_summary(article, AnonymousUser())  # the counts only
+    variants = {}
+    for mine in [NO_REACTION, *(reaction["kind"] for reaction in summary)]:
+        reactions = [{**reaction, "mine": reaction["kind"] == mine} for reaction in summary]
+        variants[mine] = _with_csrf_slots(
+            render_to_string(
+                "articles/_reactions.html",
+                {"article": article, "reactions": reactions},
+                request=request,
+            )
+        )
+    return variants
 
 
 def _comment_spans(html):

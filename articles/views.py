@@ -66,6 +66,13 @@ def category_detail(request, slug):
 
 
 def article_detail(request, category_slug, pk, slug):
+    # Signed-in readers' pages mostly come from the page they share, without loading the
+    # article (see articles.reader_page); a stored page's URL passed the checks below.
+    if reader_page.may_share(request):
+        html = reader_page.serve_cached(request, pk)
+        if html is not None:
+            popularity.count_view(request, pk)
+            return HttpResponse(html)
     related = Article.objects.select_related("category", "author", "stats")
     article = related.published().filter(pk=pk).first()
     # Drafts and scheduled articles exist only for the newsroom's previews; readers'
@@ -84,7 +91,7 @@ def render_article(request, article, comment_form=None, status=200):
     back with what the reader typed."""
     reply_to = request.GET.get("reply_to") if comment_form is None else None
     views = popularity.view_article(request, article)  # counted in the cache, not the DB
-    if comment_form is None and reader_page.applies(request, article, reply_to):
+    if comment_form is None and article.is_public and reader_page.may_share(request):
 
         def draw_shared(stand_in_request, slots):
             form = CommentForm(initial={"submission_token": slots["submission_token"]})
