@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from moderation.services import appeals_for
 
 from .models import Comment, CommentVote
+from .rendering import DiscussionSection
 from .rows import comment_rows
 from .services import LATEST_CACHE_KEY, can_delete, can_edit
 
@@ -98,6 +99,11 @@ class Discussion:
     @property
     def sorts(self):
         return [(key, label) for key, (label, _order) in SORTS.items()]
+
+    @property
+    def section(self):
+        """The drawn section, for {% include discussion.section %}."""
+        return DiscussionSection(self)
 
 
 def normalize_sort(value):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from .models import Comment
 from .timestamps import RELATIVE_FOR, PageTimes
 
-__all__ = ["RELATIVE_FOR", "CommentRenderer", "avatar_html"]
+__all__ = ["RELATIVE_FOR", "CommentRenderer", "DiscussionSection", "avatar_html"]
 
 VISIBLE = Comment.Status.VISIBLE
 HIDDEN = Comment.Status.HIDDEN
@@ -139,13 +139,15 @@ class CommentRenderer:
         return like, f"</span></button>{dislike}", "</span></button></form>"
 
     def render_all(self, items):
-        # Every piece of every comment in one list, joined once: the page's megabytes are
-        # copied once, not once per comment and again for the page.
-        pieces = []
+        return "".join(self.draw_all(items, []))
+
+    def draw_all(self, items, pieces):
+        """Add every piece of every comment to pieces, for one join: the page's megabytes
+        are copied once, not once per comment and again for the page."""
         draw = self._draw
         for item in items:
             draw(item, pieces)
-        return "".join(pieces)
+        return pieces
 
     def render(self, item):
         pieces = []
@@ -330,6 +332,33 @@ class CommentRenderer:
             {"item": item, **self._moderation_context},
             request=self.request,
         )
+
+
+class DiscussionSection:
+    """The discussion's whole <section> as one string: its frame from two small templates
+    (before and after the comments) and the comments between them, joined once.
+
+    templates/comments/_discussion.html is `{% include discussion.section %}` and nothing
+    else: a template joins its nodes' output and wraps it in a SafeString, two copies of
+    what may be megabytes; with one node that returns a plain string the join is free and
+    only the SafeString copies.
+    """
+
+    BEFORE = "comments/_discussion_top.html"
+    AFTER = "comments/_discussion_bottom.html"
+
+    def __init__(self, discussion):
+        self.discussion = discussion
+
+    def render(self, context):
+        engine = context.template.engine
+        discussion = self.discussion
+        pieces = [engine.get_template(self.BEFORE).render(context)]
+        if discussion.comments:
+            renderer = CommentRenderer(context["request"], discussion.viewer, discussion.appeals)
+            renderer.draw_all(discussion.comments, pieces)
+        pieces.append(engine.get_template(self.AFTER).render(context))
+        return "".join(pieces)
 
 
 def avatar_html(person, size="small"):
