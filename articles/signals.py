@@ -2,10 +2,19 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from comments import fragments
+
 from .context_processors import NAV_CACHE_KEY
-from .models import Category
+from .models import Article, Category
 
 
 @receiver([post_save, post_delete], sender=Category)
 def forget_navigation(**kwargs):
     cache.delete(NAV_CACHE_KEY)
+
+
+@receiver([post_save, post_delete], sender=Article)
+def article_changed(instance, **kwargs):
+    """An edit, an unpublication or a deletion shows at once on the pages kept for readers
+    (the anonymous page cache and the page signed-in readers share), on every app server."""
+    fragments.article_changed(instance.pk)

@@ -168,3 +168,26 @@ def test_no_shared_page_holds_anything_personal(story, settings):
     assert reader_page.ACCOUNT_SLOT in stored["html"]
     assert "Секретное Имя" not in stored["html"]
     assert not re.search(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]', stored["html"])
+
+
+def test_an_article_taken_down_is_gone_at_once_for_every_reader(story, settings):
+    article, _people, _roots = story
+    settings.READER_PAGE_SECONDS = 30
+    settings.PAGE_CACHE_SECONDS = 30
+    url = article.get_absolute_url()
+    reader = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    reader.force_login(UserFactory())
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    for client in (reader, anonymous):
+        assert client.get(url).status_code == 200
+        assert client.get(url).status_code == 200  # now from the caches
+
+    article.title = "Мост через Ишим: сроки перенесли"
+    article.save()
+    for client in (reader, anonymous):
+        assert "сроки перенесли" in client.get(url).content.decode()
+
+    article.status = article.Status.DRAFT
+    article.save()
+    for client in (reader, anonymous):
+        assert client.get(url).status_code == 404
