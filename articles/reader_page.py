@@ -25,6 +25,7 @@ and when READER_PAGE_SECONDS is 0.
 
 import copy
 import functools
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ COMMENT_START = re.compile(r'<article class="comment[^"]*" id="comment-(\d+)"')
 COMMENT_END = "</article>"
 NOT_SHOWN_TO_OTHERS = (Comment.Status.PENDING, Comment.Status.HIDDEN)
 NO_REACTION = ""
+ACCOUNT_MENU_SECONDS = 600
 
 
 class StandInReader:
@@ -149,13 +151,13 @@ def reader_state(user_pk, article_pk):
 def serve_cached(request, pk):
     """The page from the cache for this reader, or None (not cached, or not for them).
     Costs no query for the article itself."""
-    _key, shared, _tokens = _lookup(request, pk)
-    if shared is None:
+    found = _lookup(request, pk)
+    if found.shared is None:
         return None
     state = reader_state(request.user.pk, pk)
     if state.sees_more_than_others:
         return None
-    return _personalise(request, shared, state, article=None)
+    return _personalise(request, found, state, article=None)
 
 
 def serve(request, article, draw):
@@ -167,37 +169,65 @@ def serve(request, article, draw):
     state = reader_state(request.user.pk, article.pk)
     if state.sees_more_than_others:
         return None
-    key, shared, tokens = _lookup(request, article.pk)
-    if shared is None:
-        shared = _draw_shared(request, article, draw)
-        shared["tokens"] = tokens
-        cache.set(key, shared, seconds())
-    return _personalise(request, shared, state, article)
+    found = _lookup(request, article.pk)
+    if found.shared is None:
+        found.shared = _draw_shared(request, article, draw)
+        found.shared["tokens"] = found.tokens
+        cache.set(found.key, found.shared, seconds())
+    return _personalise(request, found, state, article)
 
 
 def page_key(host, language, path, query):
     return f"reader-page:{host}:{language}:{path}?{query[:300]}"
 
 
+@dataclass
+class Found:
+    key: str
+    tokens: str
+    shared: dict | None
+    account_key: str
+    account_menu: str | None
+
+
 def _lookup(request, article_pk):
-    """(key, the shared page if cached under the current tokens, the current tokens), in
-    one round trip to the cache."""
+    """The shared page if it is cached under the current tokens, the tokens, and the
+    reader's account menu if cached: one round trip to the cache."""
     key = page_key(
         request.get_host(),
         chosen_language(request),
         request.path_info,
         request.META.get("QUERY_STRING", ""),
     )
+    account_key = _account_menu_key(request)
     token_keys = fragments.token_keys(article_pk)
-    found = cache.get_many([key, *token_keys])
+    found = cache.get_many([key, account_key, *token_keys])
     tokens = fragments.tokens_from(found, token_keys)
     shared = found.get(key)
     if shared is not None and shared["tokens"] != tokens:
         shared = None
-    return key, shared, tokens
+    return Found(key, tokens, shared, account_key, found.get(account_key))
 
 
-def _personalise(request, shared, state, article):
+def _account_menu_key(request):
+    """The account menu shows the reader's name, avatar and profile link; its key holds
+    all of them, so a change of any is a new key and nothing needs forgetting."""
+    user = request.user
+    shown = f"{user.username}\n{user.public_name}\n{user.avatar.name}\n{user.is_staff}"
+    digest = hashlib.blake2b(shown.encode(), digest_size=12).hexdigest()
+    return f"account-menu:{chosen_language(request)}:{user.pk}:{digest}"
+
+
+def _account_menu(request, found):
+    menu = found.account_menu
+    if menu is None:
+        menu = _with_csrf_slots(render_to_string("accounts/_account_nav.html", request=request))
+        cache.set(found.account_key, menu, ACCOUNT_MENU_SECONDS)
+    return menu
+
+
+def _personalise(request, found, state, article):
+    shared = found.shared
     spans = shared["spans"]
     differing = [pk for pk in spans if pk in state.own or pk in state.votes]
     html = shared["html"]
@@ -208,7 +238,7 @@ def _personalise(request, shared, state, article):
     reactions = shared["reactions"].get(state.reaction, shared["reactions"][NO_REACTION])
     return (
         html.replace(REACTIONS_SLOT, reactions)
-        .replace(ACCOUNT_SLOT, render_to_string("accounts/_account_nav.html", request=request))
+        .replace(ACCOUNT_SLOT, _account_menu(request, found))
         .replace(CSRF_SLOT, escape(get_token(request)))
         .replace(SUBMISSION_SLOT, str(uuid.uuid4()))
     )

@@ -179,10 +179,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Django's and allauth's backends, loading the signed-in user with a written-out query.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
+# Django's database sessions, read with a written-out query (newsportal.sessions).
+SESSION_ENGINE = "newsportal.sessions"
 SITE_ID = 1
 LOGIN_URL = "account_login"
 # After log-in and sign-up readers return to ?next= (the story they were reading, the

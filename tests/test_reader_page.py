@@ -191,3 +191,17 @@ def test_an_article_taken_down_is_gone_at_once_for_every_reader(story, settings)
     article.save()
     for client in (reader, anonymous):
         assert client.get(url).status_code == 404
+
+
+def test_a_new_display_name_shows_in_the_menu_on_the_next_page(story, settings):
+    article, _people, _roots = story
+    settings.READER_PAGE_SECONDS = 30
+    reader = UserFactory(display_name="Старое Имя")
+    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    client.force_login(reader)
+    url = article.get_absolute_url()
+    assert "Старое Имя" in client.get(url).content.decode()
+    reader.display_name = "Новое Имя"
+    reader.save()
+    menu = re.search(r'<nav class="account-nav".*?</nav>', client.get(url).content.decode(), re.S)
+    assert "Новое Имя" in menu.group() and "Старое Имя" not in menu.group()
