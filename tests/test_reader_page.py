@@ -34,7 +34,7 @@ def normalised(html):
 
 def page_for(user, url, settings, shared):
     settings.READER_PAGE_SECONDS = 30 if shared else 0
-    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    client = Client(headers={"accept-language": "ru"})
     client.force_login(user)
     response = client.get(url)
     assert response.status_code == 200
@@ -120,7 +120,7 @@ def test_the_page_follows_the_readers_own_actions_at_once(story, settings):
     article, _people, roots = story
     reader = UserFactory()
     settings.READER_PAGE_SECONDS = 30
-    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    client = Client(headers={"accept-language": "ru"})
     client.force_login(reader)
     url = article.get_absolute_url()
     assert "vote__button--mine" not in client.get(url).content.decode()
@@ -175,9 +175,9 @@ def test_an_article_taken_down_is_gone_at_once_for_every_reader(story, settings)
     settings.READER_PAGE_SECONDS = 30
     settings.PAGE_CACHE_SECONDS = 30
     url = article.get_absolute_url()
-    reader = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    reader = Client(headers={"accept-language": "ru"})
     reader.force_login(UserFactory())
-    anonymous = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    anonymous = Client(headers={"accept-language": "ru"})
     for client in (reader, anonymous):
         assert client.get(url).status_code == 200
         assert client.get(url).status_code == 200  # now from the caches
@@ -197,7 +197,7 @@ def test_a_new_display_name_shows_in_the_menu_on_the_next_page(story, settings):
     article, _people, _roots = story
     settings.READER_PAGE_SECONDS = 30
     reader = UserFactory(display_name="Старое Имя")
-    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    client = Client(headers={"accept-language": "ru"})
     client.force_login(reader)
     url = article.get_absolute_url()
     assert "Старое Имя" in client.get(url).content.decode()

@@ -26,7 +26,7 @@ def reader():
 
 @pytest.fixture
 def logged_in(reader):
-    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    client = Client(headers={"accept-language": "ru"})
     response = client.post("/accounts/login/", {"login": "Мадина", "password": PASSWORD})
     assert response.status_code == 302
     return client
@@ -86,7 +86,7 @@ def test_the_loaded_user_is_the_ORMs_user(reader):
     ],
 )
 def test_readers_signed_in_before_the_backends_moved_stay_signed_in(reader, former_backend):
-    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    client = Client(headers={"accept-language": "ru"})
     client.force_login(reader, backend="accounts.backends.ModelBackend")
     session = client.session
     session["_auth_user_backend"] = former_backend
