@@ -35,15 +35,20 @@ def _current(key):
 
 
 def article_changed(article_id):
-    """Replace the article's token now and again after the commit, so a reader between
-    the two cannot store the old state under the new token."""
-    _replace(_article_token_key(article_id))
-    transaction.on_commit(lambda: _replace(_article_token_key(article_id)))
+    """Replace the article's token now and, inside a transaction, again after the commit,
+    so a reader between the two cannot store the old state under the new token."""
+    _replace_now_and_after_commit(_article_token_key(article_id))
 
 
 def everything_changed():
-    _replace(SITE_TOKEN_KEY)
-    transaction.on_commit(lambda: _replace(SITE_TOKEN_KEY))
+    _replace_now_and_after_commit(SITE_TOKEN_KEY)
+
+
+def _replace_now_and_after_commit(key):
+    _replace(key)
+    # Outside a transaction the write is already committed: once is enough.
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _replace(key))
 
 
 def fragment_key(article_id, sort, page_number, language):
