@@ -41,12 +41,13 @@ from django.utils.html import escape
 
 from comments import fragments
 from comments.discussion import Viewer, shown_comments
+from comments.forms import CommentForm
 from comments.models import Comment, CommentVote
 from comments.rendering import CommentRenderer
 from comments.rows import comment_rows
 from newsportal.i18n import chosen_language
 
-from . import services
+from . import frames, services
 from .models import Article, ArticleReaction
 
 # NUL cannot come from readers (Django's form fields refuse it) nor from our templates.
@@ -152,7 +153,7 @@ def serve_cached(request, pk):
     """The page from the cache for this reader, or None (not cached, or not for them).
     Costs no query for the article itself."""
     found = _lookup(request, pk)
-    if found.shared is None:
+    if found.frame is None or found.discussion is None:
         return None
     state = reader_state(request.user.pk, pk)
     if state.sees_more_than_others:
@@ -160,53 +161,80 @@ def serve_cached(request, pk):
     return _personalise(request, found, state, article=None)
 
 
-def serve(request, article, draw):
-    """The page for this reader, drawing the shared page if it is not cached; None when
-    it must be drawn in full.
-
-    draw(request, slots) draws the whole page for a request (here a copy of it whose user
-    is the stand-in) and returns its HTML."""
+def serve(request, article, drawing):
+    """The page for this reader, drawing what is not cached; None when it must be drawn
+    in full. drawing is the view's articles.views.PageDrawing."""
     state = reader_state(request.user.pk, article.pk)
     if state.sees_more_than_others:
         return None
     found = _lookup(request, article.pk)
-    if found.shared is None:
-        found.shared = _draw_shared(request, article, draw)
-        found.shared["tokens"] = found.tokens
-        cache.set(found.key, found.shared, seconds())
+    stand_in_request = None
+    if found.frame is None or found.discussion is None:
+        stand_in_request = _stand_in(request)
+    if found.frame is None:
+        found.frame = frames.entry_from(
+            {},
+            found.frame_key,
+            found.frame_tokens,
+            seconds(),
+            lambda: _draw_frame(stand_in_request, article, drawing),
+        )
+    if found.discussion is None:
+        found.discussion = frames.entry_from(
+            {},
+            found.discussion_key,
+            found.discussion_tokens,
+            seconds(),
+            lambda: _draw_discussion(stand_in_request, drawing),
+        )
     return _personalise(request, found, state, article)
 
 
-def page_key(host, language, path, query):
-    return f"reader-page:{host}:{language}:{path}?{query[:300]}"
+def discussion_key(request):
+    return (
+        f"discussion:reader:{request.get_host()}:{chosen_language(request)}:"
+        f"{request.path_info}?{request.META.get('QUERY_STRING', '')[:300]}"
+    )
 
 
 @dataclass
 class Found:
-    key: str
-    tokens: str
-    shared: dict | None
+    frame_key: str
+    frame_tokens: str
+    frame: dict | None
+    discussion_key: str
+    discussion_tokens: str
+    discussion: dict | None
     account_key: str
     account_menu: str | None
 
 
 def _lookup(request, article_pk):
-    """The shared page if it is cached under the current tokens, the tokens, and the
-    reader's account menu if cached: one round trip to the cache."""
-    key = page_key(
-        request.get_host(),
-        chosen_language(request),
-        request.path_info,
-        request.META.get("QUERY_STRING", ""),
-    )
+    """The frame and the discussion the stand-in sees, if cached under the current tokens,
+    and the reader's account menu if cached: one round trip to the cache."""
+    frame_key = frames.frame_key(request, "reader")
+    section_key = discussion_key(request)
     account_key = _account_menu_key(request)
-    token_keys = fragments.token_keys(article_pk)
-    found = cache.get_many([key, account_key, *token_keys])
-    tokens = fragments.tokens_from(found, token_keys)
-    shared = found.get(key)
-    if shared is not None and shared["tokens"] != tokens:
-        shared = None
-    return Found(key, tokens, shared, account_key, found.get(account_key))
+    site, discussion_token, content = fragments.token_keys(article_pk)
+    found = cache.get_many([frame_key, section_key, account_key, site, discussion_token, content])
+    frame_tokens = fragments.tokens_from(found, [site, content])
+    discussion_tokens = fragments.tokens_from(found, [site, discussion_token])
+    frame = found.get(frame_key)
+    if frame is not None and frame["tokens"] != frame_tokens:
+        frame = None
+    section = found.get(section_key)
+    if section is not None and section["tokens"] != discussion_tokens:
+        section = None
+    return Found(
+        frame_key,
+        frame_tokens,
+        frame,
+        section_key,
+        discussion_tokens,
+        section,
+        account_key,
+        found.get(account_key),
+    )
 
 
 def _account_menu_key(request):
@@ -227,43 +255,49 @@ def _account_menu(request, found):
 
 
 def _personalise(request, found, state, article):
-    shared = found.shared
-    spans = shared["spans"]
+    section = found.discussion
+    spans = section["spans"]
     differing = [pk for pk in spans if pk in state.own or pk in state.votes]
-    html = shared["html"]
+    discussion_html = section["html"]
     if differing:
         if article is None:
-            article = Article.objects.get(pk=shared["article_pk"])
-        html = _redraw_comments(request, article, html, spans, differing)
-    reactions = shared["reactions"].get(state.reaction, shared["reactions"][NO_REACTION])
+            article = Article.objects.get(pk=found.frame["article_pk"])
+        discussion_html = _redraw_comments(request, article, discussion_html, spans, differing)
+    frame = found.frame
+    reactions = frame["reactions"].get(state.reaction, frame["reactions"][NO_REACTION])
+    frame_html = frame["html"].replace(REACTIONS_SLOT, reactions)
+    frame_html = frame_html.replace(ACCOUNT_SLOT, _account_menu(request, found))
     return (
-        html.replace(REACTIONS_SLOT, reactions)
-        .replace(ACCOUNT_SLOT, _account_menu(request, found))
+        frames.assemble(frame_html, request, discussion_html)
         .replace(CSRF_SLOT, escape(get_token(request)))
         .replace(SUBMISSION_SLOT, str(uuid.uuid4()))
     )
 
 
-def _draw_shared(request, article, draw):
+def _stand_in(request):
     stand_in_request = copy.copy(request)
     stand_in_request.META = request.META.copy()  # its CSRF cookie bookkeeping stays its own
     stand_in_request.user = STAND_IN
-    submission_token = str(uuid.uuid4())
-    html = draw(
-        stand_in_request,
-        {
-            "account_nav_slot": ACCOUNT_SLOT,
-            "reactions_slot": REACTIONS_SLOT,
-            "submission_token": submission_token,
-        },
+    return stand_in_request
+
+
+def _draw_frame(stand_in_request, article, drawing):
+    html = drawing.frame(
+        stand_in_request, {"account_nav_slot": ACCOUNT_SLOT, "reactions_slot": REACTIONS_SLOT}
     )
-    html = _with_csrf_slots(html).replace(submission_token, SUBMISSION_SLOT)
     return {
-        "html": html,
-        "spans": _comment_spans(html),
+        "html": _with_csrf_slots(html),
         "reactions": _reaction_variants(stand_in_request, article),
         "article_pk": article.pk,
     }
+
+
+def _draw_discussion(stand_in_request, drawing):
+    submission_token = str(uuid.uuid4())
+    form = CommentForm(initial={"submission_token": submission_token})
+    html = drawing.discussion(stand_in_request, form)
+    html = _with_csrf_slots(html).replace(submission_token, SUBMISSION_SLOT)
+    return {"html": html, "spans": _comment_spans(html)}
 
 
 def _with_csrf_slots(html):

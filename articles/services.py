@@ -49,8 +49,8 @@ def react(user, article, kind):
     for attempt in range(3):
         try:
             mine = _toggle(user, article, kind)
-            # The counts are on the cached page; its key changes with the article's token.
-            fragments.article_changed(article.pk)
+            # The counts are on the cached page; its key changes with the content token.
+            fragments.article_content_changed(article.pk)
             return mine
         except IntegrityError:
             # The same reader's other click inserted first; toggle against that row.

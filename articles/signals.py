@@ -17,4 +17,5 @@ def forget_navigation(**kwargs):
 def article_changed(instance, **kwargs):
     """An edit, an unpublication or a deletion shows at once on the pages kept for readers
     (the anonymous page cache and the page signed-in readers share), on every app server."""
-    fragments.article_changed(instance.pk)
+    fragments.article_content_changed(instance.pk)
+    fragments.article_changed(instance.pk)  # the discussion opens and closes with it

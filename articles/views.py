@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from comments import discussion, fragments
 from comments.forms import CommentForm
 from newsportal import ratelimit
 
-from . import popularity, reader_page, services
+from . import frames, popularity, reader_page, services
 from . import tags as article_tags
 from .models import Article, Category
 
@@ -92,73 +93,90 @@ def render_article(request, article, comment_form=None, status=200):
     reply_to = request.GET.get("reply_to") if comment_form is None else None
     views = popularity.view_article(request, article)  # counted in the cache, not the DB
     if comment_form is None and article.is_public and reader_page.may_share(request):
-
-        def draw_shared(stand_in_request, slots):
-            form = CommentForm(initial={"submission_token": slots["submission_token"]})
-            return draw_article_page(stand_in_request, article, form, None, views, slots)
-
-        html = reader_page.serve(request, article, draw_shared)
+        html = reader_page.serve(request, article, PageDrawing(article, views))
         if html is not None:
             return HttpResponse(html, status=status)
     if comment_form is None:
         comment_form = CommentForm(initial={"parent": reply_to} if reply_to else None)
-    html = draw_article_page(request, article, comment_form, reply_to, views)
-    return HttpResponse(html, status=status)
-
-
-def draw_article_page(request, article, comment_form, reply_to, views, slots=None):
-    replying_to = None
-    parent_id = comment_form["parent"].value()
-    if parent_id:
-        replying_to = (
-            article.comments.visible().select_related("author").filter(pk=parent_id).first()
-            if str(parent_id).isdigit()
-            else None
-        )
-    tags, related = article_tags.tags_and_related(article)
-    sort = discussion.normalize_sort(request.GET.get("csort"))
-    page_number = request.GET.get("cpage", "1")[:8]
-    context = {
-        "article": article,
-        "comment_form": comment_form,
-        "replying_to": replying_to,
-    }
-
-    def draw_discussion():
-        context["discussion"] = discussion.build(article, request.user, sort, page_number)
-        return render_to_string("comments/_discussion.html", context, request=request)
-
-    # Anonymous readers all see the same discussion: drawn once, kept until it changes.
-    same_for_everyone = (
-        not request.user.is_authenticated and not comment_form.is_bound and not reply_to
-    )
-    if same_for_everyone and article.is_public:
-        key = fragments.fragment_key(article.pk, sort, page_number, request.LANGUAGE_CODE)
-        discussion_html = fragments.cached_fragment(key, draw_discussion)
+    drawing = PageDrawing(article, views)
+    # The frame around the discussion is the same for every anonymous reader (articles.frames).
+    if not request.user.is_authenticated and article.is_public:
+        frame = frames.kept(
+            request,
+            article.pk,
+            "anonymous",
+            settings.PAGE_CACHE_SECONDS,
+            lambda: {"html": drawing.frame(request)},
+        )["html"]
     else:
-        discussion_html = draw_discussion()
-    slots = slots or {}
-    return render_to_string(
-        "articles/article_detail.html",
-        {
-            **context,
-            "is_preview": not article.is_public,
-            "current_category_slug": article.category.slug,
-            "discussion_html": discussion_html,
-            "replying_to": replying_to,
-            "latest_comments": discussion.latest_comments(),
-            "reactions": []
-            if slots.get("reactions_slot")
-            else services.reaction_summary(article, request.user),
-            "views": views,
-            "article_tags": tags,
-            "related": related,
-            "most_read": popularity.most_read(),
-            "account_nav_slot": slots.get("account_nav_slot"),
-            "reactions_slot": slots.get("reactions_slot"),
-        },
-        request=request,
-    )
+        frame = drawing.frame(request)
+    discussion_html = drawing.discussion(request, comment_form, reply_to)
+    return HttpResponse(frames.assemble(frame, request, discussion_html), status=status)
+
+
+class PageDrawing:
+    """Draws an article page's two parts: its frame and its discussion."""
+
+    def __init__(self, article, views):
+        self.article = article
+        self.views = views
+
+    def frame(self, request, extra_slots=None):
+        """The page around the discussion, with the slots of articles.frames (and, for the
+        signed-in stand-in, those of articles.reader_page)."""
+        article = self.article
+        extra_slots = extra_slots or {}
+        tags, related = article_tags.tags_and_related(article)
+        reactions_slot = extra_slots.get("reactions_slot")
+        return render_to_string(
+            "articles/article_detail.html",
+            {
+                "article": article,
+                "is_preview": not article.is_public,
+                "current_category_slug": article.category.slug,
+                "latest_comments": discussion.latest_comments(),
+                "reactions": []
+                if reactions_slot
+                else services.reaction_summary(article, request.user),
+                "views": self.views,
+                "article_tags": tags,
+                "related": related,
+                "most_read": popularity.most_read(),
+                **frames.slots(),
+                **extra_slots,
+            },
+            request=request,
+        )
+
+    def discussion(self, request, comment_form, reply_to=None):
+        """The discussion section; anonymous readers all see the same one, drawn once and
+        kept until it changes."""
+        article = self.article
+        sort = discussion.normalize_sort(request.GET.get("csort"))
+        page_number = request.GET.get("cpage", "1")[:8]
+        context = {
+            "article": article,
+            "comment_form": comment_form,
+            "replying_to": self._replying_to(comment_form),
+        }
+
+        def draw():
+            context["discussion"] = discussion.build(article, request.user, sort, page_number)
+            return render_to_string("comments/_discussion.html", context, request=request)
+
+        same_for_everyone = (
+            not request.user.is_authenticated and not comment_form.is_bound and not reply_to
+        )
+        if same_for_everyone and article.is_public:
+            key = fragments.fragment_key(article.pk, sort, page_number, request.LANGUAGE_CODE)
+            return fragments.cached_fragment(key, draw)
+        return draw()
+
+    def _replying_to(self, comment_form):
+        parent_id = comment_form["parent"].value()
+        if not parent_id or not str(parent_id).isdigit():
+            return None
+        return self.article.comments.visible().select_related("author").filter(pk=parent_id).first()
 
 
 @require_POST

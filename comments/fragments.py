@@ -1,11 +1,20 @@
-"""The discussion as anonymous readers see it, cached as rendered HTML.
+"""The tokens that keep cached pages and their parts current, and the discussion as
+anonymous readers see it, cached as rendered HTML.
 
-A cached fragment is found by keys that change whenever what it shows changes: a token
-per article, replaced by every write to that article's discussion (a comment, an edit, a
-deletion, a vote), and a site-wide token replaced by writes that touch discussions we do
-not track one by one (moderation, imports). The tokens live in the shared cache, so a
-write through one app server is seen on the next request to any other. A token that
-falls out of the cache is simply replaced, which only orphans the old fragments.
+Anything cached is found by keys that change whenever what it shows changes:
+
+- a discussion token per article, replaced by every write to that article's discussion
+  (a comment, an edit, a deletion, a vote);
+- a content token per article, replaced when the story itself or its reactions change
+  (an edit, an unpublication, a reaction): the page around the discussion
+  (articles.frames) depends on it, not on the discussion, so a busy discussion does not
+  redraw the story with every comment;
+- a site-wide token, replaced by writes that touch discussions we do not track one by one
+  (moderation, imports) and after a cache outage.
+
+The tokens live in the shared cache, so a write through one app server is seen on the
+next request to any other. A token that falls out of the cache is simply replaced, which
+only orphans what was cached under the old one.
 """
 
 import uuid
@@ -19,6 +28,10 @@ FRAGMENT_SECONDS = 60  # also bounds how old "5 минут назад" can get
 
 def _article_token_key(article_id):
     return f"discussion:token:{article_id}"
+
+
+def _content_token_key(article_id):
+    return f"article:token:{article_id}"
 
 
 def _replace(key):
@@ -40,6 +53,11 @@ def article_changed(article_id):
     _replace_now_and_after_commit(_article_token_key(article_id))
 
 
+def article_content_changed(article_id):
+    """The story or its reactions changed (see the module docstring)."""
+    _replace_now_and_after_commit(_content_token_key(article_id))
+
+
 def everything_changed():
     _replace_now_and_after_commit(SITE_TOKEN_KEY)
 
@@ -52,26 +70,24 @@ def _replace_now_and_after_commit(key):
 
 
 def fragment_key(article_id, sort, page_number, language):
-    return ":".join(
-        [
-            "discussion:html",
-            str(article_id),
-            _current(_article_token_key(article_id)),
-            _current(SITE_TOKEN_KEY),
-            sort,
-            str(page_number),
-            language,
-        ]
-    )
+    keys = [_article_token_key(article_id), SITE_TOKEN_KEY]
+    tokens = tokens_from(cache.get_many(keys), keys)
+    return f"discussion:html:{article_id}:{tokens}:{sort}:{page_number}:{language}"
 
 
 def token_keys(article_id=None):
-    """The cache keys of the tokens a cached page depends on: the site's, and the
-    article's if it is one."""
+    """The cache keys of the tokens a whole cached page depends on: the site's, and the
+    article's discussion and content tokens if it is an article."""
     keys = [SITE_TOKEN_KEY]
     if article_id is not None:
-        keys.append(_article_token_key(article_id))
+        keys += [_article_token_key(article_id), _content_token_key(article_id)]
     return keys
+
+
+def frame_token_keys(article_id):
+    """The tokens of the page around an article's discussion: the site's and the article's
+    content token."""
+    return [SITE_TOKEN_KEY, _content_token_key(article_id)]
 
 
 def tokens_from(found, keys):

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
+from django.test import Client, RequestFactory
 
-from articles import reader_page
+from articles import frames, reader_page
 from articles import services as article_services
 from comments import services as comment_services
 from comments.models import Comment
@@ -164,10 +164,13 @@ def test_no_shared_page_holds_anything_personal(story, settings):
     article, _people, _roots = story
     reader = UserFactory(display_name="Секретное Имя")
     page_for(reader, article.get_absolute_url(), settings, shared=True)
-    stored = cache.get(reader_page.page_key("testserver", "ru", article.get_absolute_url(), ""))
-    assert reader_page.ACCOUNT_SLOT in stored["html"]
-    assert "Секретное Имя" not in stored["html"]
-    assert not re.search(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]', stored["html"])
+    request = RequestFactory().get(article.get_absolute_url())
+    frame = cache.get(frames.frame_key(request, "reader"))
+    section = cache.get(reader_page.discussion_key(request))
+    assert reader_page.ACCOUNT_SLOT in frame["html"]
+    for html in (frame["html"], section["html"]):
+        assert "Секретное Имя" not in html
+        assert not re.search(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]', html)
 
 
 def test_an_article_taken_down_is_gone_at_once_for_every_reader(story, settings):

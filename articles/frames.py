@@ -1,0 +1,66 @@
+"""The article page around its discussion (its frame), drawn with a slot for the discussion
+and, for anonymous readers and the signed-in stand-in (articles.reader_page), kept.
+
+The story, its header, tags and reactions and the lists beside it are the same for every
+reader of a language and change rarely; the discussion below changes with every comment.
+So the page is drawn with a slot where the discussion goes, filled last:
+
+- a busy discussion costs only its own drawing, not the story's again: a kept frame
+  depends on the site's token and the article's content token (comments.fragments), which
+  a comment does not replace, only an edit of the story, a reaction or moderation;
+- the discussion's HTML, long on a hot story, is copied once into the page instead of
+  through every template block that wraps it.
+
+The page's own address (with its query: sort and page of the discussion) appears in the
+frame only in ?next= links (log in, sign up, language), through another slot, so one frame
+serves every page of the discussion. The lists beside the story and the view count of a
+kept frame may lag by up to the time it is kept.
+"""
+
+from django.core.cache import cache
+from django.template.defaultfilters import urlencode
+
+from comments import fragments
+from newsportal.i18n import chosen_language
+
+DISCUSSION_SLOT = "\x00discussion\x00"  # NUL comes neither from readers nor from templates
+NEXT_SLOT = "\x00next\x00"
+
+
+def slots():
+    """The template context that draws a frame."""
+    return {"discussion_html": DISCUSSION_SLOT, "next_path_slot": NEXT_SLOT}
+
+
+def frame_key(request, kind):
+    return (
+        f"frame:{kind}:{request.scheme}:{request.get_host()}:{chosen_language(request)}:"
+        f"{request.path_info}"
+    )
+
+
+def kept(request, article_pk, kind, seconds, draw):
+    """The frame entry ({"html": ..., and whatever draw() adds}) kept under the current
+    tokens, or drawn by draw() and kept for `seconds`."""
+    key = frame_key(request, kind)
+    token_keys = fragments.frame_token_keys(article_pk)
+    found = cache.get_many([key, *token_keys])
+    return entry_from(found, key, fragments.tokens_from(found, token_keys), seconds, draw)
+
+
+def entry_from(found, key, tokens, seconds, draw):
+    """The entry under key in a get_many answer if it was kept under `tokens`, or a new
+    one from draw(), kept."""
+    entry = found.get(key)
+    if entry is None or entry["tokens"] != tokens:
+        entry = draw()
+        entry["tokens"] = tokens
+        if seconds > 0:
+            cache.set(key, entry, seconds)
+    return entry
+
+
+def assemble(frame_html, request, discussion_html):
+    """The page: the frame with this request's address and the discussion in place."""
+    next_path = urlencode(request.get_full_path())  # as {{ ...|urlencode }} writes it
+    return frame_html.replace(NEXT_SLOT, next_path).replace(DISCUSSION_SLOT, discussion_html)
