@@ -18,6 +18,7 @@ Each failure is logged (once every few seconds, not once per call). Counters (in
 still raise, so their callers (view counting, rate limits) decide what a lost count means.
 """
 
+import functools
 import logging
 import time
 
@@ -136,22 +137,41 @@ class ResilientRedisCache(RedisCache):
         Returns [(created, value)]. Raises like incr while Redis is away."""
         if redis_is_down():
             raise RedisUnavailable("the cache is unavailable")
-        keys = [
-            (self.make_and_validate_key(key), self.get_backend_timeout(timeout))
-            for key, timeout in counters
-        ]
-        pipeline = self._cache.get_client(keys[0][0], write=True).pipeline(transaction=False)
-        for key, timeout in keys:
-            pipeline.set(key, 0, nx=True, ex=timeout)
-            pipeline.incr(key)
+        keys = [self.make_and_validate_key(key) for key, _timeout in counters]
+        timeouts = [self.get_backend_timeout(timeout) or 0 for _key, timeout in counters]
+        client = self._cache.get_client(keys[0], write=True)
         try:
-            replies = pipeline.execute()
+            # One command for all the counters (a script, sent once and then called by its
+            # digest): this runs for every reader of a cached page.
+            replies = _counters_script(client)(keys=keys, args=timeouts)
         except RedisError as error:
             note_failure("incr_counters", error)
             raise
         if _had_outage:
             _recovered(self)
         return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
+
+
+INCR_COUNTERS_SCRIPT = """
+local replies = {}
+for i, key in ipairs(KEYS) do
+    local timeout = tonumber(ARGV[i])
+    local created
+    if timeout > 0 then
+        created = redis.call('SET', key, 0, 'NX', 'EX', timeout)
+    else
+        created = redis.call('SET', key, 0, 'NX')
+    end
+    replies[2 * i - 1] = created and 1 or 0
+    replies[2 * i] = redis.call('INCR', key)
+end
+return replies
+"""
+
+
+@functools.cache
+def _counters_script(client):
+    return client.register_script(INCR_COUNTERS_SCRIPT)
 
 
 def incr_counters(cache, counters):

@@ -8,6 +8,7 @@ trip, so parallel requests cannot slip past it; on the local-memory cache (devel
 one process) a lock serves the same purpose.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -85,6 +86,12 @@ def _redis_client():
     return None
 
 
+@functools.cache
+def _gcra_script(client):
+    """The script, sent to Redis once and then called by its digest (EVALSHA)."""
+    return client.register_script(GCRA_SCRIPT)
+
+
 def _spend(buckets, now):
     """Spend one unit from every (key, Limit) bucket, or from none if any is spent: the
     seconds to wait (0.0 when spent). One script on Redis, so parallel requests cannot
@@ -95,7 +102,7 @@ def _spend(buckets, now):
         arguments = [now]
         for _key, limit in buckets:
             arguments += [limit.every, limit.tolerance]
-        return float(client.eval(GCRA_SCRIPT, len(keys), *keys, *arguments))
+        return float(_gcra_script(client)(keys=keys, args=arguments))
     with _local_lock:
         new_tats = []
         for key, limit in buckets:

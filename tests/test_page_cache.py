@@ -96,3 +96,29 @@ def test_cached_pages_keep_their_security_headers(client, article):
 def test_unknown_hosts_are_refused_even_when_cached(client, article):
     client.get(article.get_absolute_url())
     assert client.get(article.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_cached_article_costs_two_round_trips_to_redis(client, settings, monkeypatch):
+    """One for the page and its tokens, one to count the view."""
+    import time
+
+    from django.core.cache import cache
+
+    from articles import popularity
+    from tests.factories import ArticleFactory
+    from tests.test_post_speed import round_trips_to_redis
+
+    if not hasattr(cache, "incr_counters"):
+        pytest.skip("the cache is not Redis (REDIS_URL unset)")
+    settings.PAGE_CACHE_SECONDS = 30
+    # No flush of the view counters in the middle (it is a request's job now and then).
+    settings.ARTICLE_VIEWS_FLUSH_EVERY = 10**9
+    monkeypatch.setattr(popularity, "_next_time_check", time.monotonic() + 3600)
+    url = ArticleFactory().get_absolute_url()
+    browser = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"}
+    client.get(url, **browser)
+    client.get(url, **browser)  # the view counter's script is loaded by now
+    sent = round_trips_to_redis(monkeypatch)
+    response = client.get(url, **browser)
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert len(sent) == 2
