@@ -14,9 +14,13 @@ most read, view counts) may lag by up to PAGE_CACHE_SECONDS.
 """
 
 import functools
+from dataclasses import dataclass
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 
@@ -48,57 +52,125 @@ def article_pk_of(path):
     return None
 
 
+@dataclass
+class Lookup:
+    """What the cache holds for an eligible request: the page if it is current."""
+
+    key: str
+    tokens: str
+    article_pk: int | None
+    page: tuple | None  # (status, headers, content)
+
+
+def _static_prefixes():
+    return tuple(p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p and p.startswith("/"))
+
+
+def look_up(request):
+    """The stored page for this request, or None when the request is not one the cache
+    answers (not anonymous, not a page...). May raise DisallowedHost."""
+    if not _eligible(request):
+        return None
+    article_pk = article_pk_of(request.path_info)
+    key = _key(request)
+    token_keys = fragments.token_keys(article_pk)
+    # The page and the tokens it depends on in one round trip; the page is served only if
+    # it was drawn under the tokens in force now.
+    found = cache.get_many([key, *token_keys])
+    tokens = fragments.tokens_from(found, token_keys)
+    stored = found.get(key)
+    page = stored[1:] if stored is not None and stored[0] == tokens else None
+    return Lookup(key, tokens, article_pk, page)
+
+
+def _eligible(request):
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return False  # SecurityMiddleware, further in, sends it to https first
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return False
+    path = request.path_info
+    return not path.startswith(SKIPPED_PREFIXES + _static_prefixes())
+
+
+def _key(request):
+    query = request.META.get("QUERY_STRING", "")[:300]
+    # get_host() also refuses hosts outside ALLOWED_HOSTS, as the stack further in would.
+    host = request.get_host()
+    return f"page:{host}:{chosen_language(request)}:{request.path_info}?{query}"
+
+
+def page_cache_seconds():
+    return getattr(settings, "PAGE_CACHE_SECONDS", 0)
+
+
+class CachedPagesApplication:
+    """The WSGI application: a request for a stored page is answered before Django's
+    request handling starts (no middleware, signals or response object: the page is bytes
+    already), which at a crowd's rate is a good part of the CPU a page costs. Every other
+    request goes to Django, carrying what was looked up, so the middleware below does not
+    ask the cache again and stores the page it draws."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if page_cache_seconds() <= 0 or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.application(environ, start_response)
+        request = WSGIRequest(environ)
+        try:
+            found = look_up(request)
+        except DisallowedHost:  # Django answers it
+            return self.application(environ, start_response)
+        if found is None or found.page is None:
+            environ[LOOKUP_ENVIRON_KEY] = found
+            return self.application(environ, start_response)
+        status, headers, content = found.page
+        start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, HIT_HEADER])
+        if found.article_pk is not None:
+            popularity.count_view(request, found.article_pk)
+        return [b"" if request.method == "HEAD" else content]
+
+
+LOOKUP_ENVIRON_KEY = "newsportal.page_cache"
+HIT_HEADER = ("X-Page-Cache", "hit")
+_NOT_LOOKED_UP = object()
+
+
 class AnonymousPageCacheMiddleware:
+    """Stores the pages it may, and serves stored ones to requests that did not come
+    through CachedPagesApplication (the test client, another WSGI server setup)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
-        self.static_prefixes = tuple(
-            p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p and p.startswith("/")
-        )
 
     def __call__(self, request):
-        seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
-        if seconds <= 0 or not self._eligible(request):
+        seconds = page_cache_seconds()
+        if seconds <= 0:
             return self.get_response(request)
-        article_pk = article_pk_of(request.path_info)
-        key = self._key(request)
-        token_keys = fragments.token_keys(article_pk)
-        # The page and the tokens it depends on in one round trip; the entry is served
-        # only if it was drawn under the tokens in force now.
-        found = cache.get_many([key, *token_keys])
-        tokens = fragments.tokens_from(found, token_keys)
-        stored = found.get(key)
-        if stored is not None and stored[0] == tokens:
-            _tokens, status, headers, content = stored
+        found = request.META.pop(LOOKUP_ENVIRON_KEY, _NOT_LOOKED_UP)
+        if found is _NOT_LOOKED_UP:
+            found = look_up(request)
+        if found is None:
+            return self.get_response(request)
+        if found.page is not None:
+            status, headers, content = found.page
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response.headers[name] = value
-            response.headers["X-Page-Cache"] = "hit"
-            if article_pk is not None:
-                popularity.count_view(request, article_pk)
+            response.headers[HIT_HEADER[0]] = HIT_HEADER[1]
+            if found.article_pk is not None:
+                popularity.count_view(request, found.article_pk)
             return response
         response = self.get_response(request)
         if self._storable(response):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-            cache.set(key, (tokens, response.status_code, headers, response.content), seconds)
+            cache.set(
+                found.key, (found.tokens, response.status_code, headers, response.content), seconds
+            )
         return response
-
-    def _eligible(self, request):
-        if request.method not in ("GET", "HEAD"):
-            return False
-        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-            return False  # SecurityMiddleware, further in, sends it to https first
-        cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-            return False
-        path = request.path_info
-        return not path.startswith(SKIPPED_PREFIXES + self.static_prefixes)
-
-    @staticmethod
-    def _key(request):
-        query = request.META.get("QUERY_STRING", "")[:300]
-        # get_host() also refuses hosts outside ALLOWED_HOSTS, as the stack further in would.
-        host = request.get_host()
-        return f"page:{host}:{chosen_language(request)}:{request.path_info}?{query}"
 
     @staticmethod
     def _storable(response):
