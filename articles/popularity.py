@@ -136,11 +136,7 @@ def view_article(request, article):
     except Exception:  # the cache is down: a page without its count beats no page
         logger.warning("could not count a view of article %s", article.pk, exc_info=True)
         return shown
-    if _flush_due(total):
-        try:
-            flush()
-        except Exception:
-            logger.exception("flushing article views failed; they stay in the cache")
+    _flush_if_due(total)
     return shown + max(pending, 0)
 
 
@@ -153,25 +149,48 @@ def count_view(request, article_pk):
     except Exception:  # the cache is down: the page still goes out
         logger.warning("could not count a view of article %s", article_pk, exc_info=True)
         return
+    _flush_if_due(total)
+
+
+def view_counters(article_pk):
+    """The counters one view increments, as (key, timeout) for cache.incr_counters()
+    (the page cache increments them in the same round trip as it finds the page)."""
+    return [(count_key(timezone.localdate(), article_pk), VIEW_TTL), (TOTAL_KEY, None)]
+
+
+def record_view(article_pk):
+    """Count one view in the cache: (today's pending views of the article, all pending)."""
+    # Both counters in one round trip: this runs for every reader of a cached page.
+    return views_counted(article_pk, incr_counters(cache, view_counters(article_pk)))
+
+
+def views_counted(article_pk, counted):
+    """After view_counters() were incremented (counted: [(created, value)]): put a new
+    day's counter in the day's register. Returns (pending views of the article, all)."""
+    (created, pending), (_, total) = counted
+    if created:
+        _register(timezone.localdate(), article_pk)
+    if total == 1:
+        cache.add(SINCE_KEY, _wall(), None)
+    return pending, total
+
+
+def counted_from_cache(article_pk, counted):
+    """A view counted by the page cache's lookup: the rest of count_view()."""
+    try:
+        _pending, total = views_counted(article_pk, counted)
+    except Exception:
+        logger.warning("could not count a view of article %s", article_pk, exc_info=True)
+        return
+    _flush_if_due(total)
+
+
+def _flush_if_due(total):
     if _flush_due(total):
         try:
             flush()
         except Exception:
             logger.exception("flushing article views failed; they stay in the cache")
-
-
-def record_view(article_pk):
-    """Count one view in the cache: (today's pending views of the article, all pending)."""
-    day = timezone.localdate()
-    # Both counters in one round trip: this runs for every reader of a cached page.
-    (created, pending), (_, total) = incr_counters(
-        cache, [(count_key(day, article_pk), VIEW_TTL), (TOTAL_KEY, None)]
-    )
-    if created:
-        _register(day, article_pk)
-    if total == 1:
-        cache.add(SINCE_KEY, _wall(), None)
-    return pending, total
 
 
 def _wall():

@@ -96,6 +96,11 @@ def tokens_from(found, keys):
     return ".".join(found.get(key) or _current(key) for key in keys)
 
 
+def current_tokens(found, keys):
+    """The tokens under keys, from a {key: token or None} answer (missing ones created)."""
+    return [found.get(key) or _current(key) for key in keys]
+
+
 def tokens(article_id=None):
     keys = token_keys(article_id)
     return tokens_from(cache.get_many(keys), keys)

@@ -19,7 +19,9 @@ still raise, so their callers (view counting, rate limits) decide what a lost co
 """
 
 import functools
+import hashlib
 import logging
+import pickle
 import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -151,6 +153,92 @@ class ResilientRedisCache(RedisCache):
             _recovered(self)
         return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
 
+    def get_current(self, key, token_keys, counters=()):
+        """See get_current() below: here in one round trip, one script."""
+        if redis_is_down():
+            return None, {}, None
+        n = len(token_keys)
+        keys = [self.make_and_validate_key(k) for k in [key, *token_keys]]
+        keys += [self.make_and_validate_key(counter) for counter, _timeout in counters]
+        timeouts = [self.get_backend_timeout(timeout) or 0 for _counter, timeout in counters]
+        client = self._cache.get_client(keys[0])
+        try:
+            reply = _current_script(client)(keys=keys, args=[n, *timeouts])
+        except RedisError as error:
+            note_failure("get_current", error)
+            return None, {}, None
+        if _had_outage:
+            _recovered(self)
+        loads = self._cache._serializer.loads
+        tokens = {
+            token_key: None if raw is None else loads(raw)
+            for token_key, raw in zip(token_keys, reply[2 : 2 + n], strict=True)
+        }
+        if reply[0] != 1:
+            return None, tokens, None
+        counted = [(bool(reply[i]), reply[i + 1]) for i in range(2 + n, len(reply), 2)]
+        return pickle.loads(reply[1]), tokens, counted
+
+    def set_current(self, key, value, token_values, timeout):
+        """See set_current() below."""
+        if redis_is_down():
+            return
+        dumps = self._cache._serializer.dumps
+        signature = _signature([dumps(token) for token in token_values])
+        key = self.make_and_validate_key(key)
+        try:
+            self._cache.get_client(key, write=True).set(
+                key, signature + pickle.dumps(value), ex=self.get_backend_timeout(timeout)
+            )
+        except RedisError as error:
+            note_failure("set_current", error)
+
+
+def _signature(raw_tokens):
+    """What a value kept by set_current() starts with: the SHA-1 (hex) of its tokens as
+    Redis holds them, each preceded by its length; the script computes the same."""
+    joined = b"".join(str(len(raw)).encode() + b":" + raw for raw in raw_tokens)
+    return hashlib.sha1(joined).hexdigest().encode()
+
+
+CURRENT_SCRIPT = """
+local n = tonumber(ARGV[1])
+local reply = {0, false}
+local parts = {}
+local complete = true
+for i = 1, n do
+    local token = redis.call('GET', KEYS[1 + i])
+    reply[2 + i] = token or false
+    if token then
+        parts[#parts + 1] = string.len(token) .. ':' .. token
+    else
+        complete = false
+    end
+end
+local stored = redis.call('GET', KEYS[1])
+if complete and stored and string.sub(stored, 1, 40) == redis.sha1hex(table.concat(parts)) then
+    reply[1] = 1
+    reply[2] = string.sub(stored, 41)
+    for j = n + 2, #KEYS do
+        local timeout = tonumber(ARGV[j - n])
+        local created
+        if timeout > 0 then
+            created = redis.call('SET', KEYS[j], 0, 'NX', 'EX', timeout)
+        else
+            created = redis.call('SET', KEYS[j], 0, 'NX')
+        end
+        reply[#reply + 1] = created and 1 or 0
+        reply[#reply + 1] = redis.call('INCR', KEYS[j])
+    end
+end
+return reply
+"""
+
+
+@functools.cache
+def _current_script(client):
+    return client.register_script(CURRENT_SCRIPT)
+
 
 INCR_COUNTERS_SCRIPT = """
 local replies = {}
@@ -181,6 +269,32 @@ def incr_counters(cache, counters):
     if fast is not None:
         return fast(counters)
     return [(cache.add(key, 0, timeout), cache.incr(key)) for key, timeout in counters]
+
+
+def get_current(cache, key, token_keys, counters=()):
+    """A value kept with set_current(), if the tokens now under token_keys are the ones it
+    was kept with; and, only then, the counters incremented as incr_counters() does.
+    Returns (value or None, {token key: token or None}, [(created, count)] or None).
+    On Redis one round trip; elsewhere a get_many and the counters."""
+    fast = getattr(cache, "get_current", None)
+    if fast is not None:
+        return fast(key, token_keys, counters)
+    found = cache.get_many([key, *token_keys])
+    tokens = {token_key: found.get(token_key) for token_key in token_keys}
+    entry = found.get(key)
+    if entry is None or None in tokens.values() or entry[0] != list(tokens.values()):
+        return None, tokens, None
+    return entry[1], tokens, incr_counters(cache, counters) if counters else []
+
+
+def set_current(cache, key, value, token_values, timeout):
+    """Keep value under key for get_current(), with the tokens it depends on (their values,
+    in the order of get_current()'s token_keys)."""
+    fast = getattr(cache, "set_current", None)
+    if fast is not None:
+        return fast(key, value, token_values, timeout)
+    cache.set(key, (list(token_values), value), timeout)
+    return None
 
 
 class RedisUnavailable(RedisError):

@@ -8,8 +8,8 @@ PAGE_CACHE_SECONDS, under a key of its host, language and URL, together with the
 it was drawn under: the site-wide discussion token and, for an article, the article's
 token (comments.fragments). It is served only while those tokens are still current, so a
 comment, an edit, a vote, a reaction or a moderator's action shows on the very next
-request on every app server. A hit costs one round trip to the cache for the page and
-its tokens, and one more to count the view. Lists beside the story (latest comments,
+request on every app server. A hit costs one round trip to the cache: one script finds
+the page, checks its tokens and counts the view (newsportal.cache.get_current). Lists beside the story (latest comments,
 most read, view counts) may lag by up to PAGE_CACHE_SECONDS.
 """
 
@@ -27,6 +27,7 @@ from django.urls import Resolver404, resolve
 from articles import popularity
 from comments import fragments
 
+from .cache import get_current, set_current
 from .i18n import chosen_language
 
 SKIPPED_PREFIXES = (
@@ -57,30 +58,35 @@ class Lookup:
     """What the cache holds for an eligible request: the page if it is current."""
 
     key: str
-    tokens: str
+    token_values: list
     article_pk: int | None
     page: tuple | None  # (status, headers, content)
 
 
-def _static_prefixes():
-    return tuple(p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p and p.startswith("/"))
-
-
-def look_up(request):
+def look_up(request, count_view=False):
     """The stored page for this request, or None when the request is not one the cache
-    answers (not anonymous, not a page...). May raise DisallowedHost."""
+    answers (not anonymous, not a page...). May raise DisallowedHost.
+
+    The page is served only if it was drawn under the tokens in force now (see the module
+    docstring). With count_view, a view of an article found in the cache is counted in the
+    same round trip."""
     if not _eligible(request):
         return None
     article_pk = article_pk_of(request.path_info)
     key = _key(request)
     token_keys = fragments.token_keys(article_pk)
-    # The page and the tokens it depends on in one round trip; the page is served only if
-    # it was drawn under the tokens in force now.
-    found = cache.get_many([key, *token_keys])
-    tokens = fragments.tokens_from(found, token_keys)
-    stored = found.get(key)
-    page = stored[1:] if stored is not None and stored[0] == tokens else None
-    return Lookup(key, tokens, article_pk, page)
+    counting = count_view and article_pk is not None and popularity.is_countable(request)
+    page, tokens, counted = get_current(
+        cache, key, token_keys, popularity.view_counters(article_pk) if counting else ()
+    )
+    if counted:
+        popularity.counted_from_cache(article_pk, counted)
+    token_values = fragments.current_tokens(tokens, token_keys) if page is None else None
+    return Lookup(key, token_values, article_pk, page)
+
+
+def _static_prefixes():
+    return tuple(p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p and p.startswith("/"))
 
 
 def _eligible(request):
@@ -121,7 +127,7 @@ class CachedPagesApplication:
             return self.application(environ, start_response)
         request = WSGIRequest(environ)
         try:
-            found = look_up(request)
+            found = look_up(request, count_view=True)
         except DisallowedHost:  # Django answers it
             return self.application(environ, start_response)
         if found is None or found.page is None:
@@ -129,8 +135,6 @@ class CachedPagesApplication:
             return self.application(environ, start_response)
         status, headers, content = found.page
         start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, HIT_HEADER])
-        if found.article_pk is not None:
-            popularity.count_view(request, found.article_pk)
         return [b"" if request.method == "HEAD" else content]
 
 
@@ -152,7 +156,7 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         found = request.META.pop(LOOKUP_ENVIRON_KEY, _NOT_LOOKED_UP)
         if found is _NOT_LOOKED_UP:
-            found = look_up(request)
+            found = look_up(request, count_view=True)
         if found is None:
             return self.get_response(request)
         if found.page is not None:
@@ -161,15 +165,12 @@ class AnonymousPageCacheMiddleware:
             for name, value in headers:
                 response.headers[name] = value
             response.headers[HIT_HEADER[0]] = HIT_HEADER[1]
-            if found.article_pk is not None:
-                popularity.count_view(request, found.article_pk)
             return response
         response = self.get_response(request)
         if self._storable(response):
             headers = [(k, v) for k, v in response.headers.items() if k.lower() != "set-cookie"]
-            cache.set(
-                found.key, (found.tokens, response.status_code, headers, response.content), seconds
-            )
+            page = (response.status_code, headers, response.content)
+            set_current(cache, found.key, page, found.token_values, seconds)
         return response
 
     @staticmethod
