@@ -102,15 +102,20 @@ def done_key(day):
     return f"views:done:{day_key(day)}"
 
 
+PREFETCH_META = tuple("HTTP_" + header.upper().replace("-", "_") for header in PREFETCH_HEADERS)
+
+
 def is_countable(request):
     """A reader's own look at the page: not HEAD or POST, not a robot, not a prefetch."""
     if request.method != "GET":
         return False
-    agent = request.headers.get("User-Agent", "")
+    # From META rather than request.headers: this runs for every reader of a cached page.
+    meta = request.META
+    agent = meta.get("HTTP_USER_AGENT", "")
     if not agent.strip() or BOT_AGENT.search(agent):
         return False
-    for header in PREFETCH_HEADERS:
-        value = request.headers.get(header, "").lower()
+    for header in PREFETCH_META:
+        value = meta.get(header, "").lower()
         if "prefetch" in value or "prerender" in value or "preview" in value:
             return False
     return True

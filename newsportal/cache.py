@@ -23,6 +23,8 @@ import hashlib
 import logging
 import pickle
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
@@ -154,16 +156,24 @@ class ResilientRedisCache(RedisCache):
         return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
 
     def get_current(self, key, token_keys, counters=()):
-        """See get_current() below: here in one round trip, one script."""
+        """See get_current() below: here in one round trip, one script. A value that came
+        from Redis is also kept in the process (_near), and the script is told its
+        signature: while it is current, Redis need not send it again."""
         if redis_is_down():
             return None, {}, None
         n = len(token_keys)
-        keys = [self.make_and_validate_key(k) for k in [key, *token_keys]]
-        keys += [self.make_and_validate_key(counter) for counter, _timeout in counters]
+        # make_key, not make_and_validate_key: these keys are ours, and the memcached-style
+        # check of every character is a tenth of a cached page's CPU.
+        made_key = self.make_key(key)
+        keys = [made_key] + [self.make_key(k) for k in token_keys]
+        keys += [self.make_key(counter) for counter, _timeout in counters]
         timeouts = [self.get_backend_timeout(timeout) or 0 for _counter, timeout in counters]
-        client = self._cache.get_client(keys[0])
+        near = _near.get(made_key)
+        client = self._cache.get_client(made_key)
         try:
-            reply = _current_script(client)(keys=keys, args=[n, *timeouts])
+            reply = _current_script(client)(
+                keys=keys, args=[n, near.signature if near else "", *timeouts]
+            )
         except RedisError as error:
             note_failure("get_current", error)
             return None, {}, None
@@ -172,12 +182,18 @@ class ResilientRedisCache(RedisCache):
         loads = self._cache._serializer.loads
         tokens = {
             token_key: None if raw is None else loads(raw)
-            for token_key, raw in zip(token_keys, reply[2 : 2 + n], strict=True)
+            for token_key, raw in zip(token_keys, reply[3 : 3 + n], strict=True)
         }
-        if reply[0] != 1:
+        found = reply[0]
+        if found == FOUND_NOWHERE:
             return None, tokens, None
-        counted = [(bool(reply[i]), reply[i + 1]) for i in range(2 + n, len(reply), 2)]
-        return pickle.loads(reply[1]), tokens, counted
+        counted = [(bool(reply[i]), reply[i + 1]) for i in range(3 + n, len(reply), 2)]
+        if found == FOUND_NEAR:
+            return near.value, tokens, counted
+        stored, milliseconds_left = reply[1], reply[2]
+        value = pickle.loads(stored[SIGNATURE_LENGTH:])
+        _near.keep(made_key, stored[:SIGNATURE_LENGTH], value, len(stored), milliseconds_left)
+        return value, tokens, counted
 
     def set_current(self, key, value, token_values, timeout):
         """See set_current() below."""
@@ -201,38 +217,108 @@ def _signature(raw_tokens):
     return hashlib.sha1(joined).hexdigest().encode()
 
 
+SIGNATURE_LENGTH = 40
+FOUND_NOWHERE, FOUND_IN_REDIS, FOUND_NEAR = 0, 1, 2
+
+# KEYS: the value's key, its n tokens, the counters; ARGV: n, the signature of the copy
+# the process holds ("" for none), the counters' timeouts (0: none). Reply: how it was found,
+# the stored value (when from Redis), its milliseconds to live, the n tokens, and for each
+# counter (only when found) whether it was created and its new count.
 CURRENT_SCRIPT = """
 local n = tonumber(ARGV[1])
-local reply = {0, false}
+local reply = {0, false, false}
 local parts = {}
 local complete = true
 for i = 1, n do
     local token = redis.call('GET', KEYS[1 + i])
-    reply[2 + i] = token or false
+    reply[3 + i] = token or false
     if token then
         parts[#parts + 1] = string.len(token) .. ':' .. token
     else
         complete = false
     end
 end
-local stored = redis.call('GET', KEYS[1])
-if complete and stored and string.sub(stored, 1, 40) == redis.sha1hex(table.concat(parts)) then
-    reply[1] = 1
-    reply[2] = string.sub(stored, 41)
-    for j = n + 2, #KEYS do
-        local timeout = tonumber(ARGV[j - n])
-        local created
-        if timeout > 0 then
-            created = redis.call('SET', KEYS[j], 0, 'NX', 'EX', timeout)
-        else
-            created = redis.call('SET', KEYS[j], 0, 'NX')
-        end
-        reply[#reply + 1] = created and 1 or 0
-        reply[#reply + 1] = redis.call('INCR', KEYS[j])
+if not complete then
+    return reply
+end
+local signature = redis.sha1hex(table.concat(parts))
+if ARGV[2] == signature then
+    reply[1] = 2
+else
+    local stored = redis.call('GET', KEYS[1])
+    if stored and string.sub(stored, 1, 40) == signature then
+        reply[1] = 1
+        reply[2] = stored
+        reply[3] = redis.call('PTTL', KEYS[1])
+    else
+        return reply
     end
+end
+for j = n + 2, #KEYS do
+    local timeout = tonumber(ARGV[j - n + 1])
+    local created
+    if timeout > 0 then
+        created = redis.call('SET', KEYS[j], 0, 'NX', 'EX', timeout)
+    else
+        created = redis.call('SET', KEYS[j], 0, 'NX')
+    end
+    reply[#reply + 1] = created and 1 or 0
+    reply[#reply + 1] = redis.call('INCR', KEYS[j])
 end
 return reply
 """
+
+
+class NearCopies:
+    """Values from get_current() kept in the process, by key, with their signature: a
+    page read by a crowd then crosses from Redis once, not once per reader. Only ever
+    used when Redis confirms, in the same round trip, that the signature is current; a
+    copy lives no longer than the value did in Redis, and the copies together stay
+    under a few megabytes (least recently used first out)."""
+
+    MAX_BYTES = 4 * 1024 * 1024
+
+    @dataclass
+    class Copy:
+        signature: bytes
+        value: object
+        size: int
+        expires: float
+
+    def __init__(self):
+        self._copies = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key):
+        copy = self._copies.get(key)
+        if copy is None:
+            return None
+        if copy.expires <= time.monotonic():
+            self._drop(key)
+            return None
+        self._copies.move_to_end(key)
+        return copy
+
+    def keep(self, key, signature, value, size, milliseconds_left):
+        if key in self._copies:
+            self._drop(key)
+        if size > self.MAX_BYTES or milliseconds_left is None or milliseconds_left <= 0:
+            return
+        expires = time.monotonic() + milliseconds_left / 1000
+        self._copies[key] = self.Copy(signature, value, size, expires)
+        self._bytes += size
+        while self._bytes > self.MAX_BYTES:
+            self._drop(next(iter(self._copies)))
+
+    def clear(self):
+        self._copies.clear()
+        self._bytes = 0
+
+    def _drop(self, key):
+        self._bytes -= self._copies.pop(key).size
+
+
+_near = NearCopies()
 
 
 @functools.cache
