@@ -262,7 +262,9 @@ def _personalise(request, found, state, article):
     if differing:
         if article is None:
             article = Article.objects.get(pk=found.frame["article_pk"])
-        discussion_html = _redraw_comments(request, article, discussion_html, spans, differing)
+        discussion_html = _redraw_comments(
+            request, article, discussion_html, spans, differing, state.votes
+        )
     frame = found.frame
     reactions = frame["reactions"].get(state.reaction, frame["reactions"][NO_REACTION])
     frame_html = frame["html"].replace(REACTIONS_SLOT, reactions)
@@ -330,14 +332,14 @@ def _comment_spans(html):
     return spans
 
 
-def _redraw_comments(request, article, html, spans, pks):
+def _redraw_comments(request, article, html, spans, pks, my_votes):
     """The page with the given comments drawn as this reader sees them."""
     rows = comment_rows(Comment.objects.filter(pk__in=pks))
     viewer = Viewer.of(request.user)
     renderer = CommentRenderer(request, viewer)
     drawn = {
         item.pk: renderer.render(item)
-        for item in shown_comments(rows, viewer, article, keep_placeholders=True)
+        for item in shown_comments(rows, viewer, article, keep_placeholders=True, my_votes=my_votes)
     }
     parts = []
     position = 0

@@ -190,7 +190,15 @@ def visible_count(article):
     return Comment.objects.filter(article=article).visible().count()
 
 
-def shown_comments(rows, viewer, article, keep_placeholders=False):
+def _votes_of(user_pk, article):
+    return dict(
+        CommentVote.objects.filter(user_id=user_pk, comment__article=article).values_list(
+            "comment_id", "value"
+        )
+    )
+
+
+def shown_comments(rows, viewer, article, keep_placeholders=False, my_votes=None):
     """The rows (in tree order) as the reader sees them.
 
     Visible comments show their text; a reader's own hidden or pending comment shows its
@@ -198,6 +206,9 @@ def shown_comments(rows, viewer, article, keep_placeholders=False):
     comment shows a placeholder: a hidden one always (moderation is visible to readers),
     a deleted or pending one only when something beneath it is shown, so replies keep
     their context. The body of a hidden comment never reaches anyone else.
+
+    my_votes ({comment id: +1/-1}) is read from the database unless the caller knows it
+    (a comment just posted has none; a personalised page has read them already).
     """
     if not isinstance(viewer, Viewer):
         viewer = Viewer.of(viewer)
@@ -205,13 +216,8 @@ def shown_comments(rows, viewer, article, keep_placeholders=False):
     user_pk = viewer.pk
     can_moderate = viewer.can_moderate
     can_pin = viewer.can_pin
-    my_votes = {}
-    if user_pk is not None and rows:
-        my_votes = dict(
-            CommentVote.objects.filter(user_id=user_pk, comment__article=article).values_list(
-                "comment_id", "value"
-            )
-        )
+    if my_votes is None:
+        my_votes = _votes_of(user_pk, article) if user_pk is not None and rows else {}
     # Anonymous readers get "Reply" too: it leads through the login back to the reply form.
     open_for_replies = article.comments_enabled and article.is_public
     shown = []

@@ -51,7 +51,13 @@ def comment_html(request, comment):
     comment with replies comes back as its placeholder; without replies, as nothing."""
     viewer = discussion.Viewer.of(request.user)
     items = discussion.shown_comments(
-        [comment], viewer, comment.article, keep_placeholders=comment.rght > comment.lft + 1
+        [comment],
+        viewer,
+        comment.article,
+        keep_placeholders=comment.rght > comment.lft + 1,
+        # Always the reader's own comment (posted, edited, deleted): nothing of theirs to
+        # look up, since nobody votes on their own comments.
+        my_votes={},
     )
     if not items:
         return ""
@@ -100,6 +106,8 @@ def post(request, article_pk):
     article = get_object_or_404(
         Article.objects.published()
         .select_related("category", "author")
+        # Not the story's text: only a refused post without the page's script draws it.
+        .defer("body", "body_html")
         .annotate(visible_comments=RawSQL(_visible_comments_sql(), [Comment.Status.VISIBLE])),
         pk=article_pk,
     )

@@ -405,13 +405,13 @@ def test_signed_in_page_costs_the_same_queries(client, article, django_assert_nu
     client.get(article.get_absolute_url())
     # The page signed-in readers share (articles.reader_page), personalised: session, user,
     # the reader's comments, votes and reaction in one query; their three comments drawn
-    # again as theirs (the article, the rows, the votes).
-    with django_assert_num_queries(6):
+    # again as theirs (the article, the rows).
+    with django_assert_num_queries(5):
         client.get(article.get_absolute_url())
     for _ in range(40):
         comment(article)
     client.get(article.get_absolute_url())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(article.get_absolute_url())
 
     newcomer = UserFactory()

@@ -23,11 +23,11 @@ pytestmark = pytest.mark.django_db
 #   [reply: the parent (article, status, thread)];
 #   savepoint; [PostgreSQL: the advisory lock];
 #   new thread: MAX(tree_id) | reply: the parent's numbers, the shift of the numbers right
-#   of it; the INSERT; release;
-#   the reader's votes in the article (for the rendered comment).
+#   of it; the INSERT; release.
+# (The rendered comment needs no query: it is the reader's own, which takes no votes.)
 ADVISORY_LOCK = 1 if connection.vendor == "postgresql" else 0
-NEW_THREAD_QUERIES = 9 + ADVISORY_LOCK
-REPLY_QUERIES = 11 + ADVISORY_LOCK
+NEW_THREAD_QUERIES = 8 + ADVISORY_LOCK
+REPLY_QUERIES = 10 + ADVISORY_LOCK
 
 
 @pytest.fixture
