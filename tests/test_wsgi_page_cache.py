@@ -97,3 +97,20 @@ def test_views_of_pages_answered_at_the_door_are_counted(settings):
         wsgi(article.get_absolute_url())
     today = popularity.timezone.localdate()
     assert cache.get(popularity.count_key(today, article.pk)) == 3
+
+
+def test_copies_near_the_process_stay_small_and_expire(monkeypatch):
+    from newsportal import cache as resilient
+
+    copies = resilient.NearCopies()
+    monkeypatch.setattr(copies, "MAX_BYTES", 1000)
+    for number in range(10):
+        copies.keep(f"page-{number}", b"s" * 40, f"page {number}", 300, 60_000)
+    kept = [number for number in range(10) if copies.get(f"page-{number}")]
+    assert kept == [7, 8, 9]  # the least recently used went first
+
+    copies.keep("brief", b"s" * 40, "brief page", 10, 1)  # one millisecond to live
+    monkeypatch.setattr(resilient.time, "monotonic", lambda: 10**9)
+    assert copies.get("brief") is None
+    copies.keep("too big", b"s" * 40, "huge page", 5000, 60_000)
+    assert copies.get("too big") is None
