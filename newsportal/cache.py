@@ -276,7 +276,7 @@ class NearCopies:
     copy lives no longer than the value did in Redis, and the copies together stay
     under a few megabytes (least recently used first out)."""
 
-    MAX_BYTES = 4 * 1024 * 1024
+    MAX_BYTES = 2 * 1024 * 1024
 
     @dataclass
     class Copy:
