@@ -17,6 +17,8 @@ serves every page of the discussion. The lists beside the story and the view cou
 kept frame may lag by up to the time it is kept.
 """
 
+import re
+
 from django.core.cache import cache
 from django.template.defaultfilters import urlencode
 
@@ -60,7 +62,21 @@ def entry_from(found, key, tokens, seconds, draw):
     return entry
 
 
-def assemble(frame_html, request, discussion_html):
-    """The page: the frame with this request's address and the discussion in place."""
-    next_path = urlencode(request.get_full_path())  # as {{ ...|urlencode }} writes it
-    return frame_html.replace(NEXT_SLOT, next_path).replace(DISCUSSION_SLOT, discussion_html)
+def assemble(frame_html, request, discussion_html, more_slots=None):
+    """The page: the frame with this request's address, the discussion and any more_slots
+    ({slot: text}) in place, in one pass over the frame."""
+    values = {
+        NEXT_SLOT: urlencode(request.get_full_path()),  # as {{ ...|urlencode }} writes it
+        DISCUSSION_SLOT: discussion_html,
+        **(more_slots or {}),
+    }
+    return fill_slots(frame_html, values)
+
+
+_SLOT = re.compile("\x00[a-z]+\x00")
+
+
+def fill_slots(html, values):
+    """html with every slot (NUL, a name, NUL) replaced by its value, in one pass; a slot
+    without a value is left as it is."""
+    return _SLOT.sub(lambda match: values.get(match.group(), match.group()), html)

@@ -266,13 +266,18 @@ def _personalise(request, found, state, article):
             request, article, discussion_html, spans, differing, state.votes
         )
     frame = found.frame
+    # What goes into the frame's slots is filled first: one pass over each piece.
+    own = {CSRF_SLOT: escape(get_token(request)), SUBMISSION_SLOT: str(uuid.uuid4())}
     reactions = frame["reactions"].get(state.reaction, frame["reactions"][NO_REACTION])
-    frame_html = frame["html"].replace(REACTIONS_SLOT, reactions)
-    frame_html = frame_html.replace(ACCOUNT_SLOT, _account_menu(request, found))
-    return (
-        frames.assemble(frame_html, request, discussion_html)
-        .replace(CSRF_SLOT, escape(get_token(request)))
-        .replace(SUBMISSION_SLOT, str(uuid.uuid4()))
+    return frames.assemble(
+        frame["html"],
+        request,
+        frames.fill_slots(discussion_html, own),
+        {
+            CSRF_SLOT: own[CSRF_SLOT],
+            ACCOUNT_SLOT: frames.fill_slots(_account_menu(request, found), own),
+            REACTIONS_SLOT: frames.fill_slots(reactions, own),
+        },
     )
 
 

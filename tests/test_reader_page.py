@@ -44,6 +44,7 @@ def page_for(user, url, settings, shared):
 def assert_same_as_full_page(user, url, settings):
     shared = page_for(user, url, settings, shared=True)
     full = page_for(user, url, settings, shared=False)
+    assert "\x00" not in shared, "a slot was left unfilled"
     assert normalised(shared) == normalised(full)
     return shared
 
