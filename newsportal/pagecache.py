@@ -9,8 +9,9 @@ it was drawn under: the site-wide discussion token and, for an article, the arti
 token (comments.fragments). It is served only while those tokens are still current, so a
 comment, an edit, a vote, a reaction or a moderator's action shows on the very next
 request on every app server. A hit costs one round trip to the cache: one script finds
-the page, checks its tokens and counts the view (newsportal.cache.get_current). Lists beside the story (latest comments,
-most read, view counts) may lag by up to PAGE_CACHE_SECONDS.
+the page, checks its tokens and counts the view (newsportal.cache.get_current). Lists
+beside the story (latest comments, most read, view counts) may lag by up to
+PAGE_CACHE_SECONDS.
 """
 
 import functools
