@@ -15,6 +15,7 @@ PAGE_CACHE_SECONDS.
 """
 
 import functools
+import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -30,6 +31,8 @@ from comments import fragments
 
 from .cache import get_current, set_current
 from .i18n import chosen_language
+
+logger = logging.getLogger(__name__)
 
 SKIPPED_PREFIXES = (
     "/admin/",
@@ -86,6 +89,18 @@ def look_up(request, count_view=False):
     return Lookup(key, token_values, article_pk, page)
 
 
+def look_up_or_none(request):
+    """look_up() with view counting; None (draw the page) if the lookup itself fails: the
+    cache only ever makes pages faster. A host outside ALLOWED_HOSTS still raises."""
+    try:
+        return look_up(request, count_view=True)
+    except DisallowedHost:
+        raise
+    except Exception:
+        logger.exception("the page cache failed; the page is drawn")
+        return None
+
+
 def _static_prefixes():
     return tuple(p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p and p.startswith("/"))
 
@@ -128,7 +143,7 @@ class CachedPagesApplication:
             return self.application(environ, start_response)
         request = WSGIRequest(environ)
         try:
-            found = look_up(request, count_view=True)
+            found = look_up_or_none(request)
         except DisallowedHost:  # Django answers it
             return self.application(environ, start_response)
         if found is None or found.page is None:
@@ -157,7 +172,7 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         found = request.META.pop(LOOKUP_ENVIRON_KEY, _NOT_LOOKED_UP)
         if found is _NOT_LOOKED_UP:
-            found = look_up(request, count_view=True)
+            found = look_up_or_none(request)
         if found is None:
             return self.get_response(request)
         if found.page is not None:

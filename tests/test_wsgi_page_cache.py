@@ -114,3 +114,15 @@ def test_copies_near_the_process_stay_small_and_expire(monkeypatch):
     assert copies.get("brief") is None
     copies.keep("too big", b"s" * 40, "huge page", 5000, 60_000)
     assert copies.get("too big") is None
+
+
+def test_a_fault_in_the_cache_lookup_leaves_the_page_to_django(monkeypatch):
+    from newsportal import pagecache
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the lookup")
+
+    url = ArticleFactory(title="Новость при сбое кеша").get_absolute_url()
+    monkeypatch.setattr(pagecache, "look_up", broken)
+    status, _headers, body = wsgi(url)
+    assert status == "200 OK" and "Новость при сбое кеша".encode() in body
