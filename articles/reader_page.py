@@ -4,12 +4,13 @@ Drawing an article page with its templates costs about 20 ms of CPU, and a story
 catches fire is read by a crowd of signed-in readers, not only anonymous ones. Nearly all
 of their page is the same for every ordinary reader: the story, the side lists and a
 discussion in which anyone signed in may reply, vote and report. So the page is drawn
-once for a stand-in reader who has written, voted and reacted on nothing, and kept in the
-shared cache together with the tokens it was drawn under (comments.fragments): any write
-to the discussion, a reaction or an edit of the article replaces a token, and the page is
-drawn again on the next request on any app server. It holds slots where a reader's own
-things go: the CSRF token, the account menu, the reactions block (drawn beforehand in
-each of its few variants) and the comment form's submission token.
+once for a stand-in reader who has written, voted and reacted on nothing, in its two parts
+(articles.frames): the frame around the discussion, kept under the site's and the story's
+content tokens, and the discussion, kept under the site's and the discussion's tokens
+(comments.fragments). A write replaces a token, and the part is drawn again on the next
+request on any app server. The parts hold slots where a reader's own things go: the CSRF
+token, the account menu, the reactions block (drawn beforehand in each of its few
+variants) and the comment form's submission token.
 
 A request for a page that is in the cache does not even load the article: one query
 finds the reader's comments, votes and reaction on the story, and only the comments that
