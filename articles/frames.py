@@ -54,11 +54,18 @@ def entry_from(found, key, tokens, seconds, draw):
     """The entry under key in a get_many answer if it was kept under `tokens`, or a new
     one from draw(), kept."""
     entry = found.get(key)
-    if entry is None or entry["tokens"] != tokens:
-        entry = draw()
-        entry["tokens"] = tokens
-        if seconds > 0:
-            cache.set(key, entry, seconds)
+    if entry is not None and entry["tokens"] == tokens:
+        return entry
+    return draw_and_keep(key, tokens, seconds, draw)
+
+
+def draw_and_keep(key, tokens, seconds, draw):
+    """A new entry from draw(), kept under key for `seconds` with the tokens it was drawn
+    under."""
+    entry = draw()
+    entry["tokens"] = tokens
+    if seconds > 0:
+        cache.set(key, entry, seconds)
     return entry
 
 

@@ -173,16 +173,14 @@ def serve(request, article, drawing):
     if found.frame is None or found.discussion is None:
         stand_in_request = _stand_in(request)
     if found.frame is None:
-        found.frame = frames.entry_from(
-            {},
+        found.frame = frames.draw_and_keep(
             found.frame_key,
             found.frame_tokens,
             seconds(),
             lambda: _draw_frame(stand_in_request, article, drawing),
         )
     if found.discussion is None:
-        found.discussion = frames.entry_from(
-            {},
+        found.discussion = frames.draw_and_keep(
             found.discussion_key,
             found.discussion_tokens,
             seconds(),

@@ -90,15 +90,14 @@ def frame_token_keys(article_id):
     return [SITE_TOKEN_KEY, _content_token_key(article_id)]
 
 
-def tokens_from(found, keys):
-    """The tokens as one string, from a get_many answer holding `keys` (missing ones are
-    created)."""
-    return ".".join(found.get(key) or _current(key) for key in keys)
-
-
 def current_tokens(found, keys):
     """The tokens under keys, from a {key: token or None} answer (missing ones created)."""
     return [found.get(key) or _current(key) for key in keys]
+
+
+def tokens_from(found, keys):
+    """current_tokens() as one string, for a cache key or to compare with a stored one."""
+    return ".".join(current_tokens(found, keys))
 
 
 def tokens(article_id=None):

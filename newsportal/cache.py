@@ -217,6 +217,22 @@ def _signature(raw_tokens):
     return hashlib.sha1(joined).hexdigest().encode()
 
 
+# A counter as incr_counters() increments it: created at 0 with its timeout (seconds; 0:
+# none) when missing, so exactly one caller sees it created; appends (created, count).
+COUNT_LUA = """
+local function count(key, timeout, reply)
+    timeout = tonumber(timeout)
+    local created
+    if timeout > 0 then
+        created = redis.call('SET', key, 0, 'NX', 'EX', timeout)
+    else
+        created = redis.call('SET', key, 0, 'NX')
+    end
+    reply[#reply + 1] = created and 1 or 0
+    reply[#reply + 1] = redis.call('INCR', key)
+end
+"""
+
 SIGNATURE_LENGTH = 40
 FOUND_NOWHERE, FOUND_IN_REDIS, FOUND_NEAR = 0, 1, 2
 
@@ -224,7 +240,9 @@ FOUND_NOWHERE, FOUND_IN_REDIS, FOUND_NEAR = 0, 1, 2
 # the process holds ("" for none), the counters' timeouts (0: none). Reply: how it was found,
 # the stored value (when from Redis), its milliseconds to live, the n tokens, and for each
 # counter (only when found) whether it was created and its new count.
-CURRENT_SCRIPT = """
+CURRENT_SCRIPT = (
+    COUNT_LUA
+    + """
 local n = tonumber(ARGV[1])
 local reply = {0, false, false}
 local parts = {}
@@ -255,18 +273,11 @@ else
     end
 end
 for j = n + 2, #KEYS do
-    local timeout = tonumber(ARGV[j - n + 1])
-    local created
-    if timeout > 0 then
-        created = redis.call('SET', KEYS[j], 0, 'NX', 'EX', timeout)
-    else
-        created = redis.call('SET', KEYS[j], 0, 'NX')
-    end
-    reply[#reply + 1] = created and 1 or 0
-    reply[#reply + 1] = redis.call('INCR', KEYS[j])
+    count(KEYS[j], ARGV[j - n + 1], reply)
 end
 return reply
 """
+)
 
 
 class NearCopies:
@@ -326,21 +337,16 @@ def _current_script(client):
     return client.register_script(CURRENT_SCRIPT)
 
 
-INCR_COUNTERS_SCRIPT = """
+INCR_COUNTERS_SCRIPT = (
+    COUNT_LUA
+    + """
 local replies = {}
 for i, key in ipairs(KEYS) do
-    local timeout = tonumber(ARGV[i])
-    local created
-    if timeout > 0 then
-        created = redis.call('SET', key, 0, 'NX', 'EX', timeout)
-    else
-        created = redis.call('SET', key, 0, 'NX')
-    end
-    replies[2 * i - 1] = created and 1 or 0
-    replies[2 * i] = redis.call('INCR', key)
+    count(key, ARGV[i], replies)
 end
 return replies
 """
+)
 
 
 @functools.cache

@@ -41,3 +41,23 @@ def russian(client):
     """Pages in Russian, the portal's default language, whatever the client sends."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
     return client
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """Call it to start counting: it answers a list that grows by one for every batch of
+    commands sent to Redis from then on."""
+    from redis.connection import AbstractConnection
+
+    def start():
+        sent = []
+        original = AbstractConnection.send_packed_command
+
+        def counting(self, command, check_health=True):
+            sent.append(command)
+            return original(self, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+        return sent
+
+    return start

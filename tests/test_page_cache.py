@@ -98,7 +98,9 @@ def test_unknown_hosts_are_refused_even_when_cached(client, article):
     assert client.get(article.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
 
 
-def test_a_cached_article_costs_one_round_trip_to_redis(client, settings, monkeypatch):
+def test_a_cached_article_costs_one_round_trip_to_redis(
+    client, settings, monkeypatch, redis_round_trips
+):
     """The page, its tokens and the view count in one script."""
     import time
 
@@ -106,7 +108,6 @@ def test_a_cached_article_costs_one_round_trip_to_redis(client, settings, monkey
 
     from articles import popularity
     from tests.factories import ArticleFactory
-    from tests.test_post_speed import round_trips_to_redis
 
     if not hasattr(cache, "incr_counters"):
         pytest.skip("the cache is not Redis (REDIS_URL unset)")
@@ -118,7 +119,7 @@ def test_a_cached_article_costs_one_round_trip_to_redis(client, settings, monkey
     browser = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"}
     client.get(url, **browser)
     client.get(url, **browser)  # the view counter's script is loaded by now
-    sent = round_trips_to_redis(monkeypatch)
+    sent = redis_round_trips()
     response = client.get(url, **browser)
     assert response.headers["X-Page-Cache"] == "hit"
     assert len(sent) == 1

@@ -211,22 +211,7 @@ def test_a_refused_request_spends_from_no_bucket(settings):
     assert not ratelimit.check([roomy]).allowed
 
 
-def round_trips_to_redis(monkeypatch):
-    """A list that grows by one for every command batch sent to Redis."""
-    from redis.connection import AbstractConnection
-
-    sent = []
-    original = AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
-    return sent
-
-
-def test_the_limits_of_a_request_take_one_round_trip_on_redis(settings, monkeypatch):
+def test_the_limits_of_a_request_take_one_round_trip_on_redis(settings, redis_round_trips):
     from newsportal import ratelimit
 
     if ratelimit._redis_client() is None:
@@ -234,7 +219,7 @@ def test_the_limits_of_a_request_take_one_round_trip_on_redis(settings, monkeypa
     settings.RATE_LIMITS_ENABLED = True
     buckets = [("rl:test:user", ratelimit.Limit(5, 20)), ("rl:test:ip", ratelimit.Limit(30, 2))]
     assert ratelimit.check(buckets).allowed  # the first time also loads the script
-    sent = round_trips_to_redis(monkeypatch)
+    sent = redis_round_trips()
     assert ratelimit.check(buckets).allowed
     assert len(sent) == 1
 
