@@ -13,9 +13,11 @@ token, the account menu, the reactions block (drawn beforehand in each of its fe
 variants) and the comment form's submission token.
 
 A request for a page that is in the cache does not even load the article: one query
-finds the reader's comments, votes and reaction on the story, and only the comments that
-differ for this reader (their own, the ones they voted on) are drawn again, with their
-rights, and spliced in.
+finds the reader's comments, votes and reaction on the story (kept in the cache too, under
+the same tokens as the discussion and the frame, so any write on the story asks again),
+and only the comments that differ for this reader (their own, the ones they voted on) are
+drawn again, with their rights, and spliced in. With the session and the user also kept
+in the cache (newsportal.snapshots), such a page costs no database query at all.
 
 Whenever a page could differ in ways the slots do not cover, it is drawn in full as
 before: for staff (moderation tools, the newsroom link), for a reader with comments of
@@ -134,7 +136,8 @@ def _reader_state_sql():
 
 
 def reader_state(user_pk, article_pk):
-    """The reader's comments, votes and reaction on the story, in one query."""
+    """The reader's comments, votes and reaction on the story, in one query (see
+    _state_of for the copy kept in the cache)."""
     state = ReaderState()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -156,7 +159,7 @@ def serve_cached(request, pk):
     found = _lookup(request, pk)
     if found.frame is None or found.discussion is None:
         return None
-    state = reader_state(request.user.pk, pk)
+    state = _state_of(request, found, pk)
     if state.sees_more_than_others:
         return None
     return _personalise(request, found, state, article=None)
@@ -165,10 +168,10 @@ def serve_cached(request, pk):
 def serve(request, article, drawing):
     """The page for this reader, drawing what is not cached; None when it must be drawn
     in full. drawing is the view's articles.views.PageDrawing."""
-    state = reader_state(request.user.pk, article.pk)
+    found = _lookup(request, article.pk)
+    state = _state_of(request, found, article.pk)
     if state.sees_more_than_others:
         return None
-    found = _lookup(request, article.pk)
     stand_in_request = None
     if found.frame is None or found.discussion is None:
         stand_in_request = _stand_in(request)
@@ -206,6 +209,9 @@ class Found:
     discussion: dict | None
     account_key: str
     account_menu: str | None
+    state_key: str
+    state_tokens: str
+    state: dict | None
 
 
 def _lookup(request, article_pk):
@@ -214,10 +220,14 @@ def _lookup(request, article_pk):
     frame_key = frames.frame_key(request, "reader")
     section_key = discussion_key(request)
     account_key = _account_menu_key(request)
+    state_key = f"reader-state:{request.user.pk}:{article_pk}"
     site, discussion_token, content = fragments.token_keys(article_pk)
-    found = cache.get_many([frame_key, section_key, account_key, site, discussion_token, content])
+    found = cache.get_many(
+        [frame_key, section_key, account_key, state_key, site, discussion_token, content]
+    )
     frame_tokens = fragments.tokens_from(found, [site, content])
     discussion_tokens = fragments.tokens_from(found, [site, discussion_token])
+    state_tokens = fragments.tokens_from(found, [site, discussion_token, content])
     frame = found.get(frame_key)
     if frame is not None and frame["tokens"] != frame_tokens:
         frame = None
@@ -233,7 +243,22 @@ def _lookup(request, article_pk):
         section,
         account_key,
         found.get(account_key),
+        state_key,
+        state_tokens,
+        found.get(state_key),
     )
+
+
+def _state_of(request, found, article_pk):
+    """reader_state(), kept in the cache under the tokens of the discussion and the story:
+    everything that changes it (the reader's comment, its moderation, a vote, a reaction)
+    replaces one of them, after its commit, so a copy is used only while nothing changed."""
+    kept = found.state
+    if kept is not None and kept["tokens"] == found.state_tokens:
+        return kept["state"]
+    state = reader_state(request.user.pk, article_pk)
+    cache.set(found.state_key, {"tokens": found.state_tokens, "state": state}, seconds())
+    return state
 
 
 def _account_menu_key(request):

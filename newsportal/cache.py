@@ -10,9 +10,10 @@ cached. Three things make that safe:
 - `add` answers "added" while Redis is away: callers use it as a lock (allauth's rate
   limits, the view-count flush) and must not wait for a lock nobody can hold.
 - When Redis answers again, everything cached before is treated as stale (the site-wide
-  discussion token is replaced, the latest-comments block dropped): writes made during the
-  outage could not replace the tokens that keep cached pages current, and Redis may come
-  back with its old data.
+  discussion token is replaced, the latest-comments block dropped, the sessions and users
+  this process changed meanwhile forgotten): writes made during the outage could not
+  replace the tokens that keep cached pages current, and Redis may come back with its old
+  data.
 
 Each failure is logged (once every few seconds, not once per call). Counters (incr/decr)
 still raise, so their callers (view counting, rate limits) decide what a lost count means.
@@ -64,6 +65,10 @@ def _recovered(cache):
         RedisCache.delete(cache, LATEST_CACHE_KEY)
     except RedisError as error:
         note_failure("recovery", error)
+        return
+    from . import snapshots
+
+    snapshots.settle()  # sessions and users changed while Redis was away
 
 
 def _degrading(operation, fallback):

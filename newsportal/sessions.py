@@ -1,25 +1,53 @@
-"""Django's database sessions, read with a written-out query.
+"""Django's database sessions, read with a written-out query and kept in the shared cache
+for a short while (newsportal.snapshots).
 
-Every signed-in request reads its session row. Through the ORM that costs about 0.45 ms of
-CPU, most of it compiling the same query again; written out it costs 0.08 ms. The table,
-the writes, expiry and `clearsessions` are Django's own (django.contrib.sessions.backends.db).
+Every signed-in request reads its session. Through the ORM that costs about 0.45 ms of
+CPU, most of it compiling the same query again; written out it costs 0.08 ms, and from
+the cache, with no database round trip at all, less. The table stays the truth: every
+write goes to it first and then replaces or forgets the cached copy, and a copy is never
+taken past the session's expiry. The table, expiry and `clearsessions` are Django's own
+(django.contrib.sessions.backends.db).
 """
 
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from accounts.backends import FORMER_PATHS
 
+from . import snapshots
+
+
+def _snapshot_key(session_key):
+    return f"snapshot:session:{session_key}"
+
 
 class SessionStore(DatabaseSessionStore):
     def load(self):
-        data = super().load()
+        data = self._load_data()
         backend = data.get(BACKEND_SESSION_KEY)
         if backend in FORMER_PATHS:  # signed in before accounts.backends existed
             data[BACKEND_SESSION_KEY] = FORMER_PATHS[backend]
         return data
+
+    def _load_data(self):
+        if not snapshots.enabled() or not self.session_key:
+            return super().load()
+        key = _snapshot_key(self.session_key)
+        copy = snapshots.read(key)
+        if copy is not None and copy != snapshots.GONE:
+            session_data, expires_at = copy
+            if expires_at > timezone.now().timestamp():
+                return self.decode(session_data)
+        row = self._get_session_from_db()
+        if row is None:
+            return {}
+        expires_at = row.expire_date.timestamp()
+        seconds_left = int(expires_at - timezone.now().timestamp())
+        if copy is None and seconds_left > 0:  # not while a change is forgotten (GONE)
+            snapshots.fill(key, (row.session_data, expires_at), seconds_left)
+        return self.decode(row.session_data)
 
     def _get_session_from_db(self):
         model = self.model
@@ -27,7 +55,8 @@ class SessionStore(DatabaseSessionStore):
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {quote('session_data')} FROM {quote(model._meta.db_table)} "
+                f"SELECT {quote('session_data')}, {quote('expire_date')} "
+                f"FROM {quote(model._meta.db_table)} "
                 f"WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s",
                 [
                     self.session_key,
@@ -38,4 +67,34 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return None
-        return model(session_key=self.session_key, session_data=row[0])
+        expire_date = model._meta.get_field("expire_date")
+        converters = connection.ops.get_db_converters(expire_date.get_col(model._meta.db_table))
+        value = row[1]
+        for converter in converters:
+            value = converter(value, expire_date, connection)
+        return model(session_key=self.session_key, session_data=row[0], expire_date=value)
+
+    def create_model_instance(self, data):
+        self._written = super().create_model_instance(data)
+        return self._written
+
+    def save(self, must_create=False):
+        self._written = None
+        super().save(must_create=must_create)
+        row = self._written
+        if row is None or not snapshots.enabled():  # save() created a new session instead
+            return
+        key = _snapshot_key(row.session_key)
+        using = router.db_for_write(self.model)
+        if transaction.get_connection(using).in_atomic_block:
+            # Not committed yet (and may never be): readers go to the table until it is.
+            snapshots.forget(key, using=using)
+        else:
+            snapshots.replace(key, (row.session_data, row.expire_date.timestamp()))
+
+    def delete(self, session_key=None):
+        if session_key is None:
+            session_key = self.session_key
+        super().delete(session_key)
+        if session_key is not None and snapshots.enabled():
+            snapshots.forget(_snapshot_key(session_key), using=router.db_for_write(self.model))

@@ -241,6 +241,10 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 30)
 # How long the article page shared by signed-in readers, personalised per request, is kept
 # (articles.reader_page); 0 draws every signed-in page in full.
 READER_PAGE_SECONDS = env_int("READER_PAGE_SECONDS", 30)
+# How long a signed-in reader's session and user row may be served from the shared cache
+# (newsportal.snapshots); every change forgets the copy at once. Off with a per-process
+# cache, where one worker could not forget another's copy.
+AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 60 if REDIS_URL else 0)
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -23,6 +23,13 @@ def no_page_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_auth_cache(settings):
+    # Sessions and users kept in the cache (newsportal.snapshots) would make query counts
+    # depend on which cache a run has; tests/test_sessions_and_users.py turns it on.
+    settings.AUTH_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings):
     # Factories and sign-ups hash passwords; the real hasher would cost minutes per run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -403,21 +403,21 @@ def test_signed_in_page_costs_the_same_queries(client, article, django_assert_nu
     for _ in range(3):
         comment(article, author=reader)
     client.get(article.get_absolute_url())
-    # The page signed-in readers share (articles.reader_page), personalised: session, user,
-    # the reader's comments, votes and reaction in one query; their three comments drawn
-    # again as theirs (the article, the rows).
-    with django_assert_num_queries(5):
+    # The page signed-in readers share (articles.reader_page), personalised: session, user
+    # (the reader's comments, votes and reaction are kept in the cache with the page); their
+    # three comments drawn again as theirs (the article, the rows).
+    with django_assert_num_queries(4):
         client.get(article.get_absolute_url())
     for _ in range(40):
         comment(article)
     client.get(article.get_absolute_url())
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(article.get_absolute_url())
 
     newcomer = UserFactory()
     client.force_login(newcomer)
     client.get(article.get_absolute_url())
-    # A reader with nothing of their own on the story: session, user, their state.
-    with django_assert_num_queries(3):
+    # A reader with nothing of their own on the story: the session and the user.
+    with django_assert_num_queries(2):
         response = client.get(article.get_absolute_url())
     assert "/accounts/logout/" in response.content.decode()

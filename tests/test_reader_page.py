@@ -138,6 +138,16 @@ def test_the_page_follows_the_readers_own_actions_at_once(story, settings):
     posted = Comment.objects.get(body="Только что написал")
     assert f'data-edit="{posted.pk}"' in page
 
+    # What the reader has on the story is kept with the shared page; each of these
+    # replaces it on the very next request.
+    article_services.react(reader, article, "like")
+    assert 'reaction--mine" aria-pressed="true"' in client.get(url).content.decode()
+    moderation_services.hide(moderator(), posted, "Оскорбление")
+    page = client.get(url).content.decode()
+    assert "Оскорбление" in page and "Только что написал" in page  # only they see it
+    comment_services.vote(reader, roots[4], 1)  # the same vote again takes it back
+    assert "vote__button--mine" not in client.get(url).content.decode()
+
 
 def test_staff_and_other_languages_match_too(story, settings):
     article, _people, _roots = story

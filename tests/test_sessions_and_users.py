@@ -1,22 +1,52 @@
 """Sessions and the signed-in user are read with written-out queries (newsportal.sessions,
-accounts.backends); everything Django guarantees about them must still hold."""
+accounts.backends) and, with a shared cache, kept there for a short while
+(newsportal.snapshots); everything Django guarantees about them must still hold, whether
+they come from the database or from the cache."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from accounts.backends import user_by_pk
-from tests.factories import PASSWORD, UserFactory
+from accounts.backends import snapshot_key, user_by_pk
+from newsportal import cache as resilient
+from newsportal import sessions, snapshots
+from tests.factories import PASSWORD, ArticleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["database", "cache"])
+def auth_cache(request, settings):
+    settings.AUTH_CACHE_SECONDS = 60 if request.param == "cache" else 0
+    return request.param == "cache"
+
+
 def signed_in(client):
     return "/accounts/logout/" in client.get("/").content.decode()
+
+
+def copies_of(client):
+    """The cache keys of the client's session and user copies."""
+    session = client.session
+    return [
+        f"snapshot:session:{session.session_key}",
+        snapshot_key(session["_auth_user_id"]),
+    ]
+
+
+def served_from_the_cache(client):
+    """Let the markers of the login's writes lapse (as GONE_SECONDS would) and sign in
+    once more, so that the copies are taken: later requests are served from them."""
+    keys = copies_of(client)
+    cache.delete_many(keys)
+    assert signed_in(client)
+    assert all(not isinstance(cache.get(key), (type(None), str)) for key in keys)
 
 
 @pytest.fixture
@@ -25,10 +55,12 @@ def reader():
 
 
 @pytest.fixture
-def logged_in(reader):
+def logged_in(reader, auth_cache):
     client = Client(headers={"accept-language": "ru"})
     response = client.post("/accounts/login/", {"login": "Мадина", "password": PASSWORD})
     assert response.status_code == 302
+    if auth_cache:
+        served_from_the_cache(client)
     return client
 
 
@@ -37,8 +69,16 @@ def test_a_reader_who_logs_in_stays_signed_in_with_their_name(logged_in):
     assert "Мадина Ахметова" in page and "/accounts/logout/" in page
 
 
-def test_an_expired_session_signs_the_reader_out(logged_in):
-    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+def test_an_expired_session_signs_the_reader_out(logged_in, monkeypatch):
+    expiry = Session.objects.get().expire_date
+    assert signed_in(logged_in)
+
+    class AfterExpiry:
+        @staticmethod
+        def now():
+            return expiry + timedelta(seconds=1)
+
+    monkeypatch.setattr(sessions, "timezone", AfterExpiry)
     assert not signed_in(logged_in)
 
 
@@ -48,9 +88,14 @@ def test_an_unknown_session_key_signs_nobody_in(client):
 
 
 def test_logging_out_ends_the_session(logged_in):
+    old_cookie = logged_in.cookies["sessionid"].value
     logged_in.post("/accounts/logout/")
     assert not signed_in(logged_in)
     assert Session.objects.count() == 0
+    # The cookie, kept by someone else (a shared computer), no longer signs anyone in.
+    replay = Client()
+    replay.cookies["sessionid"] = old_cookie
+    assert not signed_in(replay)
 
 
 def test_a_deactivated_account_is_signed_out(logged_in, reader):
@@ -92,3 +137,50 @@ def test_readers_signed_in_before_the_backends_moved_stay_signed_in(reader, form
     session["_auth_user_backend"] = former_backend
     session.save()
     assert signed_in(client)
+
+
+def test_a_signed_in_page_from_the_cache_costs_no_query(
+    logged_in, auth_cache, settings, django_assert_num_queries
+):
+    if not auth_cache:
+        pytest.skip("the database-only run reads the session and the user")
+    settings.READER_PAGE_SECONDS = 30
+    url = ArticleFactory().get_absolute_url()
+    logged_in.get(url)
+    with django_assert_num_queries(0):
+        page = logged_in.get(url).content.decode()
+    assert "Мадина Ахметова" in page and "/accounts/logout/" in page
+
+
+def test_a_copy_read_before_a_change_cannot_come_back_after_it(logged_in, reader, auth_cache):
+    if not auth_cache:
+        pytest.skip("nothing is copied")
+    stale = user_by_pk(reader.pk)  # read from the cache, before the change
+    reader.set_password("совсем-другой-пароль-2026")
+    reader.save()
+    snapshots.fill(snapshot_key(reader.pk), stale)  # a slow reader filling in late
+    assert not signed_in(logged_in)
+
+
+def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(settings, reader):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsportal.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/12",
+            "KEY_PREFIX": f"snapshots-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    settings.AUTH_CACHE_SECONDS = 60
+    key = snapshot_key(reader.pk)
+    snapshots.fill(key, user_by_pk(reader.pk))
+    assert user_by_pk(reader.pk) == reader
+
+    resilient.note_failure("test", "Redis went away")  # the breaker opens
+    reader.is_active = False
+    reader.save()  # its copy cannot be forgotten now
+    assert cache.get(key) is None  # nothing is read from Redis while it is away
+
+    resilient._down_until = 0.0  # the breaker closes; Redis answers again
+    cache.get("anything")
+    assert cache.get(key) == snapshots.GONE
+    assert user_by_pk(reader.pk).is_active is False
