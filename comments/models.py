@@ -135,8 +135,12 @@ class Comment(MPTTModel):
         moving = loaded_parent is not DeferredAttribute and loaded_parent != self.parent_id
         if self._state.adding or moving:
             tree.ensure_inside_tree_write()
-        self.body_html = render_comment(self.body)
+        self.prepare_to_save()
         super().save(*args, **kwargs)
+
+    def prepare_to_save(self):
+        """What every write of the row does first (comments.tree's insert too)."""
+        self.body_html = render_comment(self.body)
 
     def delete(self, *args, **kwargs):
         from . import tree

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import Comment
@@ -41,49 +42,69 @@ def _around(shape):
     return before, after
 
 
+@functools.cache
+def _login_url():
+    return reverse("account_login")
+
+
+def _label_texts():
+    return {
+        "link": _("Link to this comment"),
+        "edited": _("edited"),
+        "like": _("Like"),
+        "dislike": _("Dislike"),
+        "votes": _("Likes and dislikes"),
+        "reply": _("Reply"),
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+        "report": _("Report"),
+        "gone": _("Deleted account"),
+        "network": _("No connection to the site. Try again."),
+        "hidden_own": _("Hidden by a moderator; only you can see this comment."),
+        "hidden": _("Hidden by a moderator."),
+        "pending_own": _("Awaiting moderation; only you can see this comment for now."),
+        "pending": _("Awaiting moderation."),
+        "reason": _("Reason:"),
+        "appeal": _("Appeal"),
+        "appeal_open": _("Appeal sent; awaiting a decision"),
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _labels(language):
+    """The labels in the active language (the key), escaped: worked out once a process
+    and language, not once a page or a posted comment."""
+    return {key: escape_text(text) for key, text in _label_texts().items()}
+
+
 class CommentRenderer:
     def __init__(self, request, viewer, appeals=None):
         self.request = request
         self.viewer = viewer
         self.appeals = appeals or {}
         self.signed_in = viewer.pk is not None
-        self.csrf = escape_text(get_token(request)) if self.signed_in else ""
         self.times = PageTimes(html=True)  # texts come escaped
         self.now = self.times.now
         self.permalink = _url_shape("comments:permalink")
         self.vote_url = _url_shape("comments:vote")
         self.edit_url = _url_shape("comments:edit")
         self.delete_url = _url_shape("comments:delete")
-        self.login_url = reverse("account_login")
+        self.login_url = _login_url()
         self.report_shape = _url_shape("moderation:report")
         self.appeal_shape = _url_shape("moderation:appeal")
         self.profile_shape = _url_shape("accounts:profile", "username", "USERNAME")
-        self.labels = {
-            key: escape_text(text)
-            for key, text in {
-                "link": _("Link to this comment"),
-                "edited": _("edited"),
-                "like": _("Like"),
-                "dislike": _("Dislike"),
-                "votes": _("Likes and dislikes"),
-                "reply": _("Reply"),
-                "edit": _("Edit"),
-                "delete": _("Delete"),
-                "report": _("Report"),
-                "gone": _("Deleted account"),
-                "network": _("No connection to the site. Try again."),
-                "hidden_own": _("Hidden by a moderator; only you can see this comment."),
-                "hidden": _("Hidden by a moderator."),
-                "pending_own": _("Awaiting moderation; only you can see this comment for now."),
-                "pending": _("Awaiting moderation."),
-                "reason": _("Reason:"),
-                "appeal": _("Appeal"),
-                "appeal_open": _("Appeal sent; awaiting a decision"),
-            }.items()
-        }
+        self.labels = _labels(get_language())
         self._prepare_markup()
         self._authors = {}  # author pk: (avatar and link, escaped name), drawn once a page
         self._moderation_context = None
+
+    @functools.cached_property
+    def csrf(self):
+        """The page's CSRF token, escaped, for the vote forms of a signed-in reader; asked
+        for only when one is drawn (a reader's own comment, the one just posted, has
+        none), since get_token() masks a new token and has the response set the cookie
+        again."""
+        return escape_text(get_token(self.request)) if self.signed_in else ""
 
     def _prepare_markup(self):
         """The markup between a comment's own values, joined once per page."""
@@ -97,15 +118,7 @@ class CommentRenderer:
         self._report_after = f'{report_after}" rel="nofollow">{labels["report"]}</a>'
         self._reply_after = f'">{labels["reply"]}</a>'
         if self.signed_in:
-            self._vote_before, vote_after = _around(self.vote_url)
-            self._vote_after = (
-                f'{vote_after}" data-vote data-error-network="{labels["network"]}">'
-                f'<input type="hidden" name="csrfmiddlewaretoken" value="{self.csrf}">'
-            )
-            # By the reader's own vote: what surrounds the two counts.
-            self._vote_buttons = {
-                my_vote: self._vote_buttons_around(my_vote) for my_vote in (1, -1, 0)
-            }
+            self._vote_before, self._vote_after_url = _around(self.vote_url)
         else:
             # Links, not forms: an anonymous page carries no CSRF token (and so stays
             # cacheable); the login brings the reader back to the comment.
@@ -120,6 +133,19 @@ class CommentRenderer:
                 f'{after}" rel="nofollow" title="{dislike}"><span aria-hidden="true">👎</span>'
                 f'<span class="visually-hidden">{dislike}</span> <span data-dislikes>'
             )
+
+    @functools.cached_property
+    def _vote_after(self):
+        """What follows a vote form's address: the rest of its tag and the CSRF token."""
+        return (
+            f'{self._vote_after_url}" data-vote data-error-network="{self.labels["network"]}">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{self.csrf}">'
+        )
+
+    @functools.cached_property
+    def _vote_buttons(self):
+        """By the reader's own vote: what surrounds the two counts."""
+        return {my_vote: self._vote_buttons_around(my_vote) for my_vote in (1, -1, 0)}
 
     def _vote_buttons_around(self, my_vote):
         parts = []

@@ -11,13 +11,22 @@ So every write that touches tree fields runs through `tree_write()`:
 - on SQLite, transactions are BEGIN IMMEDIATE (see settings), which already admits one
   writer at a time; the busy timeout makes the others wait instead of failing.
 
+On PostgreSQL a new comment (`insert_comment`) goes to the server as one message: the
+advisory lock, then one statement that reads what it needs and writes (see
+`_insert_in_one_message`). PostgreSQL runs a message of several statements as one
+transaction, and in READ COMMITTED each statement reads from a snapshot taken when it
+starts, so the writing statement, which starts after the lock is granted, sees every
+write of the previous holder of the lock. One round trip instead of five or six.
+
 Model.save() refuses to insert a comment, and delete() to remove one, outside this module.
 """
 
 import contextlib
+import functools
 from contextvars import ContextVar
 
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 
 from .models import Comment
 
@@ -39,10 +48,13 @@ def ensure_inside_tree_write():
         )
 
 
+LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, %s)"
+
+
 def _advisory_lock(key):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, key])
+            cursor.execute(LOCK_SQL, [LOCK_NAMESPACE, key])
 
 
 @contextlib.contextmanager
@@ -75,6 +87,8 @@ def insert_comment(comment, parent_tree_id=None):
     numbers, shift the numbers to its right, insert), with plain SQL, instead of
     mptt's insert_node, which reads the parent again and builds ORM queries.
     """
+    if connection.vendor == "postgresql":
+        return _insert_in_one_message(comment, parent_tree_id)
     if comment.parent_id is None:
         with tree_write(new_tree=True):
             _place(comment, tree_id=_next_tree_id(), lft=1, level=0)
@@ -96,6 +110,138 @@ def insert_comment(comment, parent_tree_id=None):
                 return comment
         tree_id = found_tree_id
     raise RuntimeError(f"Comment {comment.parent_id} keeps changing threads; is a repair running?")
+
+
+# PostgreSQL: the lock and the write in one message
+
+
+@contextlib.contextmanager
+def _one_message_write():
+    """Around a message that takes its own advisory lock and writes: marks the tree write,
+    and inside a caller's transaction makes it a savepoint, so a refused insert (a form
+    sent twice) leaves that transaction usable. Outside one, the message is its own
+    transaction: PostgreSQL commits it when its last statement has run, or rolls all of
+    it back, lock included, if one fails."""
+    token = _inside.set(True)
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                yield
+        else:
+            yield
+    finally:
+        _inside.reset(token)
+
+
+TREE_FIELDS = ("tree_id", "lft", "rght", "level")
+
+
+@functools.cache
+def _row_fields():
+    """The columns a new comment is inserted with, but its id and its tree fields."""
+    return [
+        field
+        for field in Comment._meta.concrete_fields
+        if not field.primary_key and field.attname not in TREE_FIELDS
+    ]
+
+
+@functools.cache
+def _one_message_sql(reply):
+    """The lock and the insert, as one string of two statements.
+
+    New thread: tree_id = MAX(tree_id) + 1, read by the INSERT itself under the
+    new-thread lock. Reply: the parent's numbers (only if it is still in the locked
+    thread), the shift of the numbers right of its rght, and the insert as its last child,
+    in one statement; nothing is written when the parent is not in that thread any more.
+    Answers the new row's id, tree_id, lft and level, and for a reply the parent's lft.
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _row_fields())
+    values = ", ".join(["%s"] * len(_row_fields()))
+    tree_columns = "{lft}, {rght}, {tree_id}, {level}"
+    if not reply:
+        statement = (
+            f"INSERT INTO {{table}} ({columns}, {tree_columns}) "
+            f"SELECT {values}, 1, 2, COALESCE(MAX({{tree_id}}), 0) + 1, 0 FROM {{table}} "
+            "RETURNING {id}, {tree_id}, {lft}, {level}"
+        )
+    else:
+        statement = (
+            "WITH parent AS ("
+            "SELECT {tree_id}, {lft}, {rght}, {level} FROM {table} "
+            "WHERE {id} = %s AND {tree_id} = %s"
+            "), shifted AS ("
+            "UPDATE {table} AS node SET "
+            "{lft} = CASE WHEN node.{lft} > parent.{rght} THEN node.{lft} + 2 "
+            "ELSE node.{lft} END, "
+            "{rght} = node.{rght} + 2 "
+            "FROM parent WHERE node.{tree_id} = parent.{tree_id} AND node.{rght} >= parent.{rght}"
+            ") "
+            f"INSERT INTO {{table}} ({columns}, {tree_columns}) "
+            f"SELECT {values}, parent.{{rght}}, parent.{{rght}} + 1, parent.{{tree_id}}, "
+            "parent.{level} + 1 FROM parent "
+            "RETURNING {id}, {tree_id}, {lft}, {level}, (SELECT {lft} FROM parent)"
+        )
+    return f"{LOCK_SQL}; {_sql(statement)}"
+
+
+def _insert_in_one_message(comment, parent_tree_id):
+    """insert_comment() on PostgreSQL: one round trip (see the module docstring).
+
+    The row is written as Model.save() would write it (the same values, prepared by each
+    field, the same signals), without mptt's save(), which has nothing to add for a node
+    whose tree fields are set."""
+    comment.prepare_to_save()
+    alias = connection.alias
+    pre_save.send(sender=Comment, instance=comment, raw=False, using=alias, update_fields=None)
+    values = [
+        field.get_db_prep_save(field.pre_save(comment, True), connection) for field in _row_fields()
+    ]
+    if comment.parent_id is None:
+        with _one_message_write():
+            row = _execute_returning(
+                _one_message_sql(False), [LOCK_NAMESPACE, NEW_TREE_KEY, *values]
+            )
+    else:
+        tree_id = parent_tree_id
+        for _attempt in range(3):
+            if tree_id is None:
+                tree_id = _thread_of(comment.parent_id)
+            with _one_message_write():
+                row = _execute_returning(
+                    _one_message_sql(True),
+                    [LOCK_NAMESPACE, tree_id, comment.parent_id, tree_id, *values],
+                )
+            if row is not None:
+                break
+            # The parent is not (or no longer) in that thread: find where it is now (or
+            # learn that it is gone) and try again under that thread's lock.
+            tree_id = None
+        else:
+            raise RuntimeError(
+                f"Comment {comment.parent_id} keeps changing threads; is a repair running?"
+            )
+    comment.pk, comment.tree_id, comment.lft, comment.level = row[:4]
+    comment.rght = comment.lft + 1
+    comment._state.adding = False
+    comment._state.db = alias
+    comment._mptt_saved = True
+    Comment._mptt_meta.update_mptt_cached_fields(comment)
+    if comment.parent_id is not None:
+        _update_cached_parent(comment, comment.tree_id, row[4], comment.rght + 1, comment.level - 1)
+    post_save.send(
+        sender=Comment, instance=comment, created=True, update_fields=None, raw=False, using=alias
+    )
+    return comment
+
+
+def _execute_returning(sql, params):
+    """Run the two statements; the row the second answered, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.nextset()
+        return cursor.fetchone()
 
 
 def _sql(template):

@@ -77,8 +77,9 @@ def active_sanction(user, now=None):
     if not getattr(user, "is_authenticated", False):
         return None
     now = now or timezone.now()
-    params = [user.pk, Sanction.Kind.BAN, connection.ops.adapt_datetimefield_value(now)]
-    return next(iter(Sanction.objects.raw(_active_sanction_sql(), params)), None)
+    return next(
+        iter(Sanction.objects.raw(_active_sanction_sql(), _in_force_params(user, now))), None
+    )
 
 
 @functools.cache
@@ -89,14 +90,44 @@ def _active_sanction_sql():
     # Sanction.objects.active() on every kind of sanction.
     quote = connection.ops.quote_name
     meta = Sanction._meta
-    user, lifted_at, kind, until = (
-        quote(meta.get_field(name).column) for name in ("user", "lifted_at", "kind", "until")
-    )
+    until = quote(meta.get_field("until").column)
     return (
-        f"SELECT * FROM {quote(meta.db_table)}"
-        f" WHERE {user} = %s AND {lifted_at} IS NULL AND ({kind} = %s OR {until} > %s)"
+        f"SELECT * FROM {quote(meta.db_table)} WHERE {_in_force_condition()}"
         f" ORDER BY {until} DESC NULLS FIRST, {quote(meta.pk.column)} DESC LIMIT 1"
     )
+
+
+@functools.cache
+def _in_force_condition(alias=""):
+    """The WHERE condition of a sanction in force on a user, with three parameters (see
+    _in_force_params); alias qualifies the columns."""
+    quote = connection.ops.quote_name
+    meta = Sanction._meta
+    prefix = f"{alias}." if alias else ""
+    user, lifted_at, kind, until = (
+        prefix + quote(meta.get_field(name).column)
+        for name in ("user", "lifted_at", "kind", "until")
+    )
+    return f"{user} = %s AND {lifted_at} IS NULL AND ({kind} = %s OR {until} > %s)"
+
+
+def _in_force_params(user, now):
+    return [user.pk, Sanction.Kind.BAN, connection.ops.adapt_datetimefield_value(now)]
+
+
+@functools.cache
+def sanctioned_sql():
+    """An SQL expression, true when a sanction is in force on a user, for a query that
+    reads something else (comments.services reads it with the article a comment goes
+    to); its parameters come from sanctioned_params(). Only a yes or no: the sanction
+    itself, for its message, is active_sanction()'s to read."""
+    quote = connection.ops.quote_name
+    table = quote(Sanction._meta.db_table)
+    return f"EXISTS (SELECT 1 FROM {table} AS sanction WHERE {_in_force_condition('sanction')})"
+
+
+def sanctioned_params(user, now):
+    return _in_force_params(user, now)
 
 
 def is_sanctioned(user):

@@ -44,7 +44,8 @@ def test_pages_serve_and_comments_post_with_redis_stopped(client, redis_down, ca
     assert "rate limits are off" in caplog.text or "cache unavailable" in caplog.text
 
 
-def test_a_failed_comment_transaction_leaves_nothing_half_written(monkeypatch):
+@pytest.mark.parametrize("failure", ["after the row is written", "the row is refused"])
+def test_a_failed_comment_transaction_leaves_nothing_half_written(monkeypatch, failure):
     article = ArticleFactory()
     root = comment(article)
     before = list(Comment.objects.values_list("pk", "lft", "rght", "tree_id"))
@@ -52,20 +53,32 @@ def test_a_failed_comment_transaction_leaves_nothing_half_written(monkeypatch):
     def explode(self, *args, **kwargs):
         raise IntegrityError("the database refused the write")
 
-    # The reply's own row fails after mptt has already shifted its parent's numbers.
-    original_save = Comment.save
+    reply = Comment(article=article, author=root.author, parent=root, body="x")
+    if failure == "after the row is written":
+        # The reply's own row fails after its parent's numbers were shifted: on SQLite
+        # the row goes in through save(), on PostgreSQL with the shift in one message.
+        original_save = Comment.save
+        original_execute = tree._execute_returning
 
-    def save_then_fail(self, *args, **kwargs):
-        original_save(self, *args, **kwargs)
-        explode(self)
+        def save_then_fail(self, *args, **kwargs):
+            original_save(self, *args, **kwargs)
+            explode(self)
 
-    monkeypatch.setattr(Comment, "save", save_then_fail)
+        def execute_then_fail(sql, params):
+            original_execute(sql, params)
+            explode(None)
+
+        monkeypatch.setattr(Comment, "save", save_then_fail)
+        monkeypatch.setattr(tree, "_execute_returning", execute_then_fail)
+    else:
+        reply.status = None  # NOT NULL: the INSERT itself fails, after the shift
     with pytest.raises(IntegrityError):
-        tree.insert_comment(Comment(article=article, author=root.author, parent=root, body="x"))
+        tree.insert_comment(reply)
     monkeypatch.undo()
 
     assert list(Comment.objects.values_list("pk", "lft", "rght", "tree_id")) == before
     assert tree.broken_trees() == []
+    assert (root.lft, root.rght) == (1, 2)  # the parent in hand was not moved either
 
 
 def test_logging_in_works_with_redis_stopped(client, redis_down):
