@@ -38,7 +38,6 @@ from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
@@ -48,6 +47,7 @@ from comments.forms import CommentForm
 from comments.models import Comment, CommentVote
 from comments.rendering import CommentRenderer
 from comments.rows import comment_rows
+from newsportal import csrf
 from newsportal.i18n import chosen_language
 
 from . import frames, services
@@ -291,7 +291,7 @@ def _personalise(request, found, state, article):
         )
     frame = found.frame
     # What goes into the frame's slots is filled first: one pass over each piece.
-    own = {CSRF_SLOT: escape(get_token(request)), SUBMISSION_SLOT: str(uuid.uuid4())}
+    own = {CSRF_SLOT: escape(csrf.masked_token(request)), SUBMISSION_SLOT: str(uuid.uuid4())}
     reactions = frame["reactions"].get(state.reaction, frame["reactions"][NO_REACTION])
     return frames.assemble(
         frame["html"],

@@ -290,3 +290,23 @@ def test_same_site_next_is_followed(client, reader, target):
     )
     assert response["Location"] == target
     assert client.get(f"/i18n/en/?next={quote(target, safe='')}")["Location"] == target
+
+
+def test_the_fast_csrf_mask_gives_tokens_django_accepts():
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
+    from django.test import RequestFactory
+
+    from newsportal.csrf import masked_token, random_string
+
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = secret = random_string(32)
+    tokens = {masked_token(request) for _ in range(200)}
+    assert len(tokens) == 200  # masked afresh every time
+    for token in tokens:
+        assert len(token) == 64 and set(token) <= set(CSRF_ALLOWED_CHARS)
+        assert _unmask_cipher_token(token) == secret
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    # Every character of the alphabet turns up, about equally often.
+    drawn = random_string(62 * 200)
+    counts = [drawn.count(char) for char in CSRF_ALLOWED_CHARS]
+    assert min(counts) > 100 and max(counts) < 300
