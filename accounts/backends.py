@@ -9,6 +9,8 @@ else changes: authentication, permissions and the checks on the loaded user are 
 parents' own.
 """
 
+import contextlib
+import contextvars
 import functools
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
@@ -35,6 +37,22 @@ def snapshot_key(pk):
     return f"snapshot:user:{pk}"
 
 
+# A copy of the user fetched by the caller in a round trip of its own (articles.reader_page
+# fetches it with the page's parts): (pk, what the cache answered for snapshot_key(pk)).
+_fetched = contextvars.ContextVar("fetched_user_copy", default=None)
+
+
+@contextlib.contextmanager
+def fetched_copy(pk, copy):
+    """Within the block, user_by_pk(pk) takes `copy` (what the cache held under
+    snapshot_key(pk) a moment ago) as its answer from the cache instead of asking again."""
+    token = _fetched.set((pk, copy))
+    try:
+        yield
+    finally:
+        _fetched.reset(token)
+
+
 def user_by_pk(pk):
     User = get_user_model()
     try:
@@ -44,7 +62,8 @@ def user_by_pk(pk):
     if not snapshots.enabled():
         return _user_from_db(User, pk)
     key = snapshot_key(pk)
-    copy = snapshots.read(key)
+    fetched = _fetched.get()
+    copy = fetched[1] if fetched is not None and fetched[0] == pk else snapshots.read(key)
     if isinstance(copy, User):
         return copy
     user = _user_from_db(User, pk)

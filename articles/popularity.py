@@ -137,7 +137,7 @@ def view_article(request, article):
     if not article.is_public or not is_countable(request):
         return shown
     try:
-        pending, total = record_view(article.pk)
+        pending, total = _counted_or_record(request, article.pk)
     except Exception:  # the cache is down: a page without its count beats no page
         logger.warning("could not count a view of article %s", article.pk, exc_info=True)
         return shown
@@ -150,11 +150,27 @@ def count_view(request, article_pk):
     if not is_countable(request):
         return
     try:
-        _pending, total = record_view(article_pk)
+        _pending, total = _counted_or_record(request, article_pk)
     except Exception:  # the cache is down: the page still goes out
         logger.warning("could not count a view of article %s", article_pk, exc_info=True)
         return
     _flush_if_due(total)
+
+
+COUNTED_ATTRIBUTE = "view_counted"
+
+
+def note_counted(request, article_pk, counted):
+    """The view_counters() of article_pk were incremented for this request along with a
+    cache lookup (articles.reader_page): the view must not be counted again."""
+    setattr(request, COUNTED_ATTRIBUTE, (article_pk, counted))
+
+
+def _counted_or_record(request, article_pk):
+    already = getattr(request, COUNTED_ATTRIBUTE, None)
+    if already is not None and already[0] == article_pk:
+        return views_counted(article_pk, already[1])
+    return record_view(article_pk)
 
 
 def view_counters(article_pk):

@@ -28,29 +28,32 @@ and when READER_PAGE_SECONDS is 0.
 
 import copy
 import functools
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
+from accounts import backends
 from comments import fragments
 from comments.discussion import Viewer, shown_comments
 from comments.forms import CommentForm
 from comments.models import Comment, CommentVote
 from comments.rendering import CommentRenderer
 from comments.rows import comment_rows
-from newsportal import csrf
+from newsportal import csrf, snapshots
+from newsportal.cache import get_many_counting
 from newsportal.i18n import chosen_language
 
-from . import frames, services
+from . import frames, popularity, services
 from .models import Article, ArticleReaction
 
 # NUL cannot come from readers (Django's form fields refuse it) nor from our templates.
@@ -155,8 +158,20 @@ def reader_state(user_pk, article_pk):
 
 def serve_cached(request, pk):
     """The page from the cache for this reader, or None (not cached, or not for them).
-    Costs no query for the article itself."""
-    found = _lookup(request, pk)
+    Costs no query for the article itself. The reader's user copy (accounts.backends)
+    comes in the same round trip as the page's parts."""
+    if seconds() <= 0 or request.GET.get("reply_to"):
+        return None
+    user_pk = _signed_in_pk(request)
+    if user_pk is None:
+        return None
+    counters = popularity.view_counters(pk) if popularity.is_countable(request) else ()
+    found = _lookup(request, pk, user_pk, counters)
+    if found.counted is not None:
+        popularity.note_counted(request, pk, found.counted)
+    with backends.fetched_copy(user_pk, found.user_copy):
+        if not may_share(request) or request.user.pk != user_pk:
+            return None
     if found.frame is None or found.discussion is None:
         return None
     state = _state_of(request, found, pk)
@@ -168,7 +183,7 @@ def serve_cached(request, pk):
 def serve(request, article, drawing):
     """The page for this reader, drawing what is not cached; None when it must be drawn
     in full. drawing is the view's articles.views.PageDrawing."""
-    found = _lookup(request, article.pk)
+    found = _lookup(request, article.pk, request.user.pk)
     state = _state_of(request, found, article.pk)
     if state.sees_more_than_others:
         return None
@@ -208,23 +223,36 @@ class Found:
     discussion_tokens: str
     discussion: dict | None
     account_key: str
-    account_menu: str | None
+    account_menu: dict | None
     state_key: str
     state_tokens: str
     state: dict | None
+    user_copy: object
+    counted: list | None
 
 
-def _lookup(request, article_pk):
+def _signed_in_pk(request):
+    """The signed-in reader's key as the session holds it (the user is not loaded)."""
+    try:
+        return get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
+    except (KeyError, ValidationError):
+        return None
+
+
+def _lookup(request, article_pk, user_pk, counters=()):
     """The frame and the discussion the stand-in sees, if cached under the current tokens,
-    and the reader's account menu if cached: one round trip to the cache."""
+    the reader's account menu, state and user copy if cached: one round trip to the cache,
+    which also counts the view (counters) if the frame is there."""
     frame_key = frames.frame_key(request, "reader")
     section_key = discussion_key(request)
-    account_key = _account_menu_key(request)
-    state_key = f"reader-state:{request.user.pk}:{article_pk}"
+    account_key = f"account-menu:{chosen_language(request)}:{user_pk}"
+    state_key = f"reader-state:{user_pk}:{article_pk}"
+    user_key = backends.snapshot_key(user_pk)
     site, discussion_token, content = fragments.token_keys(article_pk)
-    found = cache.get_many(
-        [frame_key, section_key, account_key, state_key, site, discussion_token, content]
-    )
+    keys = [frame_key, section_key, account_key, state_key, site, discussion_token, content]
+    if snapshots.enabled():
+        keys.append(user_key)
+    found, counted = get_many_counting(cache, keys, counters)
     frame_tokens = fragments.tokens_from(found, [site, content])
     discussion_tokens = fragments.tokens_from(found, [site, discussion_token])
     state_tokens = fragments.tokens_from(found, [site, discussion_token, content])
@@ -246,6 +274,8 @@ def _lookup(request, article_pk):
         state_key,
         state_tokens,
         found.get(state_key),
+        found.get(user_key),
+        counted,
     )
 
 
@@ -261,20 +291,16 @@ def _state_of(request, found, article_pk):
     return state
 
 
-def _account_menu_key(request):
-    """The account menu shows the reader's name, avatar and profile link; its key holds
-    all of them, so a change of any is a new key and nothing needs forgetting."""
+def _account_menu(request, found):
+    """The account menu shows the reader's name, avatar and profile link; it is kept with
+    all of them, and drawn again when any differs from the reader's now."""
     user = request.user
     shown = f"{user.username}\n{user.public_name}\n{user.avatar.name}\n{user.is_staff}"
-    digest = hashlib.blake2b(shown.encode(), digest_size=12).hexdigest()
-    return f"account-menu:{chosen_language(request)}:{user.pk}:{digest}"
-
-
-def _account_menu(request, found):
-    menu = found.account_menu
-    if menu is None:
-        menu = _with_csrf_slots(render_to_string("accounts/_account_nav.html", request=request))
-        cache.set(found.account_key, menu, ACCOUNT_MENU_SECONDS)
+    kept = found.account_menu
+    if kept is not None and kept["shown"] == shown:
+        return kept["html"]
+    menu = _with_csrf_slots(render_to_string("accounts/_account_nav.html", request=request))
+    cache.set(found.account_key, {"shown": shown, "html": menu}, ACCOUNT_MENU_SECONDS)
     return menu
 
 

@@ -200,6 +200,32 @@ class ResilientRedisCache(RedisCache):
         _near.keep(made_key, stored[:SIGNATURE_LENGTH], value, len(stored), milliseconds_left)
         return value, tokens, counted
 
+    def get_many_counting(self, keys, counters):
+        """See get_many_counting() below: here in one round trip, one script."""
+        if redis_is_down():
+            return {}, None
+        made_keys = [self.make_key(key) for key in keys]  # ours: see get_current
+        counter_keys = [self.make_key(counter) for counter, _timeout in counters]
+        timeouts = [self.get_backend_timeout(timeout) or 0 for _counter, timeout in counters]
+        client = self._cache.get_client(made_keys[0])
+        try:
+            reply = _many_counting_script(client)(
+                keys=made_keys + counter_keys, args=[len(keys), *timeouts]
+            )
+        except RedisError as error:
+            note_failure("get_many_counting", error)
+            return {}, None
+        if _had_outage:
+            _recovered(self)
+        loads = self._cache._serializer.loads
+        n = len(keys)
+        found = {
+            key: loads(raw) for key, raw in zip(keys, reply[:n], strict=True) if raw is not None
+        }
+        if len(reply) == n:
+            return found, None
+        return found, [(bool(reply[i]), reply[i + 1]) for i in range(n, len(reply), 2)]
+
     def set_current(self, key, value, token_values, timeout):
         """See set_current() below."""
         if redis_is_down():
@@ -357,6 +383,41 @@ return replies
 @functools.cache
 def _counters_script(client):
     return client.register_script(INCR_COUNTERS_SCRIPT)
+
+
+# KEYS: n values, then the counters; ARGV: n, the counters' timeouts. Reply: the n values
+# (false when missing) and, only when the first value is there, (created, count) for each
+# counter.
+MANY_COUNTING_SCRIPT = (
+    COUNT_LUA
+    + """
+local n = tonumber(ARGV[1])
+local reply = redis.call('MGET', unpack(KEYS, 1, n))
+if reply[1] then
+    for j = n + 1, #KEYS do
+        count(KEYS[j], ARGV[j - n + 1], reply)
+    end
+end
+return reply
+"""
+)
+
+
+@functools.cache
+def _many_counting_script(client):
+    return client.register_script(MANY_COUNTING_SCRIPT)
+
+
+def get_many_counting(cache, keys, counters):
+    """cache.get_many(keys) and, only if the first key holds a value, the counters
+    incremented as incr_counters() does. Returns ({key: value}, [(created, count)] or
+    None). On Redis one round trip; elsewhere a get_many and the counters."""
+    fast = getattr(cache, "get_many_counting", None)
+    if fast is not None:
+        return fast(keys, counters)
+    found = cache.get_many(keys)
+    counted = incr_counters(cache, counters) if counters and keys[0] in found else None
+    return found, counted
 
 
 def incr_counters(cache, counters):

@@ -274,6 +274,28 @@ def test_views_are_counted_in_the_cache_and_flushed_exactly(reader, society, qui
     assert ArticleDailyViews.objects.get(article=article, day=today).views == 4
 
 
+def test_a_signed_in_readers_views_count_once_each(reader, society, quiet_flush):
+    """The shared signed-in page counts the view with its cache lookup; when the page then
+    has to be drawn in full (here: the reader's comment awaits moderation, which only they
+    see), the view is not counted again."""
+    from comments import fragments
+    from comments.models import Comment
+    from tests.factories import UserFactory, comment
+
+    article = ArticleFactory(category=society)
+    counter = popularity.count_key(timezone.localdate(), article.pk)
+    signed_in = UserFactory()
+    reader.force_login(signed_in)
+    for expected in (1, 2, 3):  # drawn, then from the cache
+        reader.get(article.get_absolute_url())
+        assert cache.get(counter) == expected
+    comment(article, author=signed_in, status=Comment.Status.PENDING, body="Жду проверки")
+    fragments.article_changed(article.pk)  # as the services do after a write
+    page = reader.get(article.get_absolute_url()).content.decode()
+    assert "Жду проверки" in page
+    assert cache.get(counter) == 4
+
+
 @pytest.mark.parametrize(
     "headers",
     [

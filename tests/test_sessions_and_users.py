@@ -184,3 +184,46 @@ def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(settings
     cache.get("anything")
     assert cache.get(key) == snapshots.GONE
     assert user_by_pk(reader.pk).is_active is False
+
+
+def test_a_signed_in_page_from_the_cache_costs_two_round_trips_to_redis(
+    settings, monkeypatch, redis_round_trips, django_assert_num_queries
+):
+    """The session; then the page's parts, the reader's state and user copy at once, the
+    view counted in the same script."""
+    import time
+
+    from articles import popularity
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsportal.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/12",
+            "KEY_PREFIX": f"snapshots-{uuid.uuid4().hex[:8]}",
+        }
+    }
+    settings.AUTH_CACHE_SECONDS = 60
+    settings.READER_PAGE_SECONDS = 30
+    settings.ARTICLE_VIEWS_FLUSH_EVERY = 10**9
+    monkeypatch.setattr(popularity, "_next_time_check", time.monotonic() + 3600)
+    UserFactory(username="Мадина", display_name="Мадина Ахметова")
+    client = Client(headers={"accept-language": "ru"})
+    client.post("/accounts/login/", {"login": "Мадина", "password": PASSWORD})
+    served_from_the_cache(client)
+    article = ArticleFactory()
+    url = article.get_absolute_url()
+    client.get(url)
+    client.get(url, HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")  # scripts loaded by now
+
+    sent = redis_round_trips()
+    with django_assert_num_queries(0):
+        page = client.get(url).content.decode()
+    assert len(sent) == 2
+    assert "Мадина Ахметова" in page
+
+    counter = popularity.count_key(timezone.localdate(), article.pk)
+    views = cache.get(counter)
+    sent = redis_round_trips()
+    client.get(url, HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")
+    assert len(sent) == 2
+    assert cache.get(counter) == views + 1
