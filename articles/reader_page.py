@@ -249,19 +249,22 @@ def _lookup(request, article_pk, user_pk, counters=()):
     state_key = f"reader-state:{user_pk}:{article_pk}"
     user_key = backends.snapshot_key(user_pk)
     site, discussion_token, content = fragments.token_keys(article_pk)
-    keys = [frame_key, section_key, account_key, state_key, site, discussion_token, content]
+    # The frame and the discussion are asked for only if the process holds no copy
+    # (articles.frames.near); the first key decides whether the view is counted.
+    near_parts = {key: frames.near_candidate(key) for key in (frame_key, section_key)}
+    parts = [key for key, entry in near_parts.items() if entry is None]
+    keys = [*parts, site, discussion_token, content, account_key, state_key]
     if snapshots.enabled():
         keys.append(user_key)
     found, counted = get_many_counting(cache, keys, counters)
     frame_tokens = fragments.tokens_from(found, [site, content])
     discussion_tokens = fragments.tokens_from(found, [site, discussion_token])
     state_tokens = fragments.tokens_from(found, [site, discussion_token, content])
-    frame = found.get(frame_key)
-    if frame is not None and frame["tokens"] != frame_tokens:
-        frame = None
-    section = found.get(section_key)
-    if section is not None and section["tokens"] != discussion_tokens:
-        section = None
+    wanted = {frame_key: frame_tokens, section_key: discussion_tokens}
+    stale = [key for key in near_parts if key not in parts and not frames.near(key, wanted[key])]
+    if stale:  # the near copy is outdated: what does the cache hold now?
+        found.update(cache.get_many(stale))
+    frame, section = (_current_part(key, found, wanted[key]) for key in wanted)
     return Found(
         frame_key,
         frame_tokens,
@@ -277,6 +280,17 @@ def _lookup(request, article_pk, user_pk, counters=()):
         found.get(user_key),
         counted,
     )
+
+
+def _current_part(key, found, tokens):
+    entry = frames.near(key, tokens)
+    if entry is not None:
+        return entry
+    entry = found.get(key)
+    if entry is None or entry["tokens"] != tokens:
+        return None
+    frames.keep_near(key, entry)
+    return entry
 
 
 def _state_of(request, found, article_pk):

@@ -81,3 +81,19 @@ def test_a_new_comment_shows_at_once_and_a_hidden_one_leaves_every_kept_page(bus
     moderation_services.hide(moderator(), posted, "Спам")
     for url in (busy_story.get_absolute_url(), other.get_absolute_url()):
         assert "Свежий отклик читателя" not in get(anonymous, url)
+
+
+def test_a_near_copy_is_used_only_under_its_tokens_and_never_past_its_time(monkeypatch):
+    import time
+
+    from articles import frames
+
+    current = time.time()
+    monkeypatch.setattr(time, "time", lambda: current)
+    entry = frames.draw_and_keep("frame:test:near", "site.story", 30, lambda: {"html": "x"})
+    assert frames.near("frame:test:near", "site.story") is entry
+    assert frames.near("frame:test:near", "site.story-edited") is None
+
+    real_monotonic = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: real_monotonic() + 31)
+    assert frames.near("frame:test:near", "site.story") is None

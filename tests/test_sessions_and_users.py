@@ -220,6 +220,10 @@ def test_a_signed_in_page_from_the_cache_costs_two_round_trips_to_redis(
         page = client.get(url).content.decode()
     assert len(sent) == 2
     assert "Мадина Ахметова" in page
+    # The frame and the discussion, tens of kilobytes, stay in the process (articles.frames).
+    assert b"frame:reader" not in b"".join(sent[1]) and b"discussion:reader" not in b"".join(
+        sent[1]
+    )
 
     counter = popularity.count_key(timezone.localdate(), article.pk)
     views = cache.get(counter)
