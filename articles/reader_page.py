@@ -162,13 +162,24 @@ def serve_cached(request, pk):
     comes in the same round trip as the page's parts."""
     if seconds() <= 0 or request.GET.get("reply_to"):
         return None
-    user_pk = _signed_in_pk(request)
-    if user_pk is None:
-        return None
+    session = request.session
+    # The session as this process last read it names the reader: it is fetched again in
+    # the same round trip as the page, and confirmed before anything is served.
+    user_pk = _as_pk(getattr(session, "near_user_pk", lambda: None)())
+    confirming = user_pk is not None
+    if not confirming:
+        user_pk = _signed_in_pk(request)  # a round trip of its own
+        if user_pk is None:
+            return None
     counters = popularity.view_counters(pk) if popularity.is_countable(request) else ()
-    found = _lookup(request, pk, user_pk, counters)
+    session_key = session.snapshot_key() if confirming else None
+    found = _lookup(request, pk, user_pk, counters, session_key)
     if found.counted is not None:
         popularity.note_counted(request, pk, found.counted)
+    confirmed = not confirming or session.confirm_near(found.session_copy)
+    # The session changed: read it as usual; the reader is the same or the page is drawn.
+    if not confirmed and _signed_in_pk(request) != user_pk:
+        return None
     with backends.fetched_copy(user_pk, found.user_copy):
         if not may_share(request) or request.user.pk != user_pk:
             return None
@@ -229,17 +240,25 @@ class Found:
     state: dict | None
     user_copy: object
     counted: list | None
+    session_copy: object
 
 
 def _signed_in_pk(request):
     """The signed-in reader's key as the session holds it (the user is not loaded)."""
+    return _as_pk(request.session.get(SESSION_KEY))
+
+
+def _as_pk(value):
+    """A user's key from a session's value (a string there), or None."""
+    if value is None:
+        return None
     try:
-        return get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
-    except (KeyError, ValidationError):
+        return get_user_model()._meta.pk.to_python(value)
+    except ValidationError:
         return None
 
 
-def _lookup(request, article_pk, user_pk, counters=()):
+def _lookup(request, article_pk, user_pk, counters=(), session_key=None):
     """The frame and the discussion the stand-in sees, if cached under the current tokens,
     the reader's account menu, state and user copy if cached: one round trip to the cache,
     which also counts the view (counters) if the frame is there."""
@@ -256,6 +275,8 @@ def _lookup(request, article_pk, user_pk, counters=()):
     keys = [*parts, site, discussion_token, content, account_key, state_key]
     if snapshots.enabled():
         keys.append(user_key)
+    if session_key is not None:
+        keys.append(session_key)
     found, counted = get_many_counting(cache, keys, counters)
     frame_tokens = fragments.tokens_from(found, [site, content])
     discussion_tokens = fragments.tokens_from(found, [site, discussion_token])
@@ -279,6 +300,7 @@ def _lookup(request, article_pk, user_pk, counters=()):
         found.get(state_key),
         found.get(user_key),
         counted,
+        found.get(session_key),
     )
 
 

@@ -9,7 +9,9 @@ taken past the session's expiry. The table, expiry and `clearsessions` are Djang
 (django.contrib.sessions.backends.db).
 """
 
-from django.contrib.auth import BACKEND_SESSION_KEY
+from collections import OrderedDict
+
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connections, router, transaction
 from django.utils import timezone
@@ -23,13 +25,68 @@ def _snapshot_key(session_key):
     return f"snapshot:session:{session_key}"
 
 
+class _SeenCopies:
+    """The copies this process last read from the cache, by session key, with the user
+    they name: a page that fetches other things from the cache can ask for the session's
+    copy in the same round trip and confirm it is still this one (SessionStore.near_user_pk,
+    confirm_near). Never used without that confirmation."""
+
+    MAX_ENTRIES = 20_000
+
+    def __init__(self):
+        self._copies = OrderedDict()
+
+    def get(self, session_key):
+        return self._copies.get(session_key)
+
+    def keep(self, session_key, copy, user_pk):
+        self._copies[session_key] = (copy, user_pk)
+        self._copies.move_to_end(session_key)
+        if len(self._copies) > self.MAX_ENTRIES:
+            self._copies.popitem(last=False)
+
+    def drop(self, session_key):
+        self._copies.pop(session_key, None)
+
+
+_seen = _SeenCopies()
+
+
 class SessionStore(DatabaseSessionStore):
     def load(self):
-        data = self._load_data()
+        return self._with_current_backend(self._load_data())
+
+    @staticmethod
+    def _with_current_backend(data):
         backend = data.get(BACKEND_SESSION_KEY)
         if backend in FORMER_PATHS:  # signed in before accounts.backends existed
             data[BACKEND_SESSION_KEY] = FORMER_PATHS[backend]
         return data
+
+    # The session confirmed in another round trip (articles.reader_page).
+
+    def snapshot_key(self):
+        return _snapshot_key(self.session_key)
+
+    def near_user_pk(self):
+        """The user that this process's last copy of the session names, if any, without
+        asking the cache: only a guess until confirm_near() says the copy is current."""
+        if not snapshots.enabled() or not self.session_key or hasattr(self, "_session_cache"):
+            return None
+        seen = _seen.get(self.session_key)
+        return None if seen is None else seen[1]
+
+    def confirm_near(self, answer):
+        """answer: what the cache held under snapshot_key() a moment ago. If it is the copy
+        near_user_pk() came from and has not expired, the session is loaded from it (as
+        load() would have) and True is returned."""
+        seen = _seen.get(self.session_key)
+        if seen is None or answer != seen[0] or answer[1] <= timezone.now().timestamp():
+            _seen.drop(self.session_key)
+            return False
+        self._session_cache = self._with_current_backend(self.decode(answer[0]))
+        self.accessed = True
+        return True
 
     def _load_data(self):
         if not snapshots.enabled() or not self.session_key:
@@ -39,7 +96,9 @@ class SessionStore(DatabaseSessionStore):
         if copy is not None and copy != snapshots.GONE:
             session_data, expires_at = copy
             if expires_at > timezone.now().timestamp():
-                return self.decode(session_data)
+                data = self.decode(session_data)
+                _seen.keep(self.session_key, copy, data.get(SESSION_KEY))
+                return data
         row = self._get_session_from_db()
         if row is None:
             return {}

@@ -186,15 +186,8 @@ def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(settings
     assert user_by_pk(reader.pk).is_active is False
 
 
-def test_a_signed_in_page_from_the_cache_costs_two_round_trips_to_redis(
-    settings, monkeypatch, redis_round_trips, django_assert_num_queries
-):
-    """The session; then the page's parts, the reader's state and user copy at once, the
-    view counted in the same script."""
-    import time
-
-    from articles import popularity
-
+@pytest.fixture
+def on_redis(settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "newsportal.cache.ResilientRedisCache",
@@ -204,6 +197,17 @@ def test_a_signed_in_page_from_the_cache_costs_two_round_trips_to_redis(
     }
     settings.AUTH_CACHE_SECONDS = 60
     settings.READER_PAGE_SECONDS = 30
+
+
+def test_a_signed_in_page_from_the_cache_costs_one_round_trip_to_redis(
+    on_redis, settings, monkeypatch, redis_round_trips, django_assert_num_queries
+):
+    """The session (confirmed against the copy the process read last), the page's parts,
+    the reader's state and user copy at once, the view counted in the same script."""
+    import time
+
+    from articles import popularity
+
     settings.ARTICLE_VIEWS_FLUSH_EVERY = 10**9
     monkeypatch.setattr(popularity, "_next_time_check", time.monotonic() + 3600)
     UserFactory(username="Мадина", display_name="Мадина Ахметова")
@@ -218,16 +222,69 @@ def test_a_signed_in_page_from_the_cache_costs_two_round_trips_to_redis(
     sent = redis_round_trips()
     with django_assert_num_queries(0):
         page = client.get(url).content.decode()
-    assert len(sent) == 2
+    assert len(sent) == 1
     assert "Мадина Ахметова" in page
     # The frame and the discussion, tens of kilobytes, stay in the process (articles.frames).
-    assert b"frame:reader" not in b"".join(sent[1]) and b"discussion:reader" not in b"".join(
-        sent[1]
+    assert b"frame:reader" not in b"".join(sent[0]) and b"discussion:reader" not in b"".join(
+        sent[0]
     )
 
     counter = popularity.count_key(timezone.localdate(), article.pk)
     views = cache.get(counter)
     sent = redis_round_trips()
     client.get(url, HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")
-    assert len(sent) == 2
+    assert len(sent) == 1
     assert cache.get(counter) == views + 1
+
+
+@pytest.mark.parametrize("change", ["log out", "deactivate", "new password"])
+def test_a_signed_in_page_served_in_one_round_trip_still_follows_every_change(
+    on_redis, reader, change
+):
+    """The session's copy is confirmed with Redis on every request: whatever ends the
+    session or changes the reader shows on the next page, in this very process."""
+    browser = Client(headers={"accept-language": "ru"})
+    browser.post("/accounts/login/", {"login": "Мадина", "password": PASSWORD})
+    served_from_the_cache(browser)
+    url = ArticleFactory().get_absolute_url()
+    for _ in range(2):
+        assert "/accounts/logout/" in browser.get(url).content.decode()
+    stolen = Client(headers={"accept-language": "ru"})
+    stolen.cookies["sessionid"] = browser.cookies["sessionid"].value
+    assert "/accounts/logout/" in stolen.get(url).content.decode()
+
+    if change == "log out":
+        browser.post("/accounts/logout/")
+    elif change == "deactivate":
+        reader.is_active = False
+        reader.save()
+    else:
+        reader.set_password("совсем-другой-пароль-2026")
+        reader.save()
+    assert "/accounts/logout/" not in stolen.get(url).content.decode()
+
+
+def test_a_sessions_copy_is_confirmed_only_by_the_very_same_copy(on_redis, reader):
+    browser = Client()
+    browser.force_login(reader)
+    key = browser.cookies["sessionid"].value
+    cache.delete(f"snapshot:session:{key}")
+    sessions.SessionStore(key).load()  # from the database, copied into the cache
+    sessions.SessionStore(key).load()  # read from the cache by this process: now seen
+    seen = cache.get(f"snapshot:session:{key}")
+    session_data, expires_at = seen
+
+    def confirmed(answer):
+        store = sessions.SessionStore(key)
+        assert str(store.near_user_pk()) == str(reader.pk)
+        return store.confirm_near(answer), store
+
+    ok, store = confirmed(seen)
+    assert ok and store["_auth_user_id"] == str(reader.pk)
+    sessions.SessionStore(key).load()
+    for answer in [None, snapshots.GONE, (session_data + "x", expires_at)]:
+        sessions.SessionStore(key).load()
+        ok, store = confirmed(answer)
+        assert not ok and not hasattr(store, "_session_cache")
+    sessions.SessionStore(key).load()
+    assert not confirmed((session_data, timezone.now().timestamp() - 1))[0]
