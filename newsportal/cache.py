@@ -22,13 +22,16 @@ still raise, so their callers (view counting, rate limits) decide what a lost co
 import functools
 import hashlib
 import logging
+import os
 import pickle
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError
 
 logger = logging.getLogger("newsportal.cache")
 LOG_EVERY_SECONDS = 10
@@ -176,9 +179,8 @@ class ResilientRedisCache(RedisCache):
         near = _near.get(made_key)
         client = self._cache.get_client(made_key)
         try:
-            reply = _current_script(client)(
-                keys=keys, args=[n, near.signature if near else "", *timeouts]
-            )
+            signature = near.signature if near else ""
+            reply = run_script(client, _current_script(client), keys, [n, signature, *timeouts])
         except RedisError as error:
             note_failure("get_current", error)
             return None, {}, None
@@ -209,9 +211,8 @@ class ResilientRedisCache(RedisCache):
         timeouts = [self.get_backend_timeout(timeout) or 0 for _counter, timeout in counters]
         client = self._cache.get_client(made_keys[0])
         try:
-            reply = _many_counting_script(client)(
-                keys=made_keys + counter_keys, args=[len(keys), *timeouts]
-            )
+            script = _many_counting_script(client)
+            reply = run_script(client, script, made_keys + counter_keys, [len(keys), *timeouts])
         except RedisError as error:
             note_failure("get_many_counting", error)
             return {}, None
@@ -239,6 +240,52 @@ class ResilientRedisCache(RedisCache):
             )
         except RedisError as error:
             note_failure("set_current", error)
+
+
+class _OwnConnection(threading.local):
+    connection = None
+    pid = None
+    pool = None
+
+
+_own = _OwnConnection()
+
+
+def run_script(client, script, keys, args):
+    """script (from client.register_script) called on this thread's own connection to
+    Redis, without the client's pool and retry machinery: for the one command of a cached
+    page, that machinery costs more CPU than sending the command and reading the answer.
+    Same answer, same errors (RedisError) as script(keys=keys, args=args); a connection
+    found dead (Redis restarted) is replaced once."""
+    for attempt in (1, 2):
+        connection = _own_connection(client)
+        try:
+            try:
+                return _command(connection, "EVALSHA", script.sha, len(keys), *keys, *args)
+            except NoScriptError:  # a restarted Redis has forgotten it
+                _command(connection, "SCRIPT", "LOAD", script.script)
+                return _command(connection, "EVALSHA", script.sha, len(keys), *keys, *args)
+        except RedisConnectionError:
+            connection.disconnect()
+            _own.connection = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _command(connection, *args):
+    connection.send_command(*args)
+    return connection.read_response()
+
+
+def _own_connection(client):
+    pool = client.connection_pool
+    if _own.connection is None or _own.pid != os.getpid() or _own.pool is not pool:
+        # A forked worker never shares its parent's socket.
+        _own.connection = pool.connection_class(**pool.connection_kwargs)
+        _own.pid = os.getpid()
+        _own.pool = pool
+    return _own.connection
 
 
 def _signature(raw_tokens):

@@ -121,3 +121,23 @@ def test_after_an_outage_everything_cached_before_is_stale(settings):
     resilient._down_until = 0.0  # the breaker closes; Redis answers again
     cache.get("anything")
     assert fragments.tokens() != before
+
+
+def test_a_cached_pages_script_survives_a_redis_that_forgot_it_or_dropped_the_connection():
+    """The hot path's own connection (newsportal.cache.run_script): a restarted Redis
+    has no scripts and has closed every connection; the next page must still come."""
+    import redis as redis_py
+
+    from newsportal import cache as resilient
+
+    client = redis_py.Redis.from_url("redis://127.0.0.1:6379/12")
+    script = client.register_script("return ARGV[1] .. KEYS[1]")
+    assert resilient.run_script(client, script, ["k"], ["v"]) == b"vk"
+
+    client.script_flush()
+    assert resilient.run_script(client, script, ["k"], ["w"]) == b"wk"
+
+    own = resilient._own.connection
+    assert client.client_kill_filter(addr="{}:{}".format(*own._sock.getsockname())) == 1
+    assert resilient.run_script(client, script, ["k"], ["x"]) == b"xk"
+    assert resilient._own.connection is not own
