@@ -9,6 +9,7 @@ taken past the session's expiry. The table, expiry and `clearsessions` are Djang
 (django.contrib.sessions.backends.db).
 """
 
+import pickle
 from collections import OrderedDict
 
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
@@ -39,8 +40,10 @@ class _SeenCopies:
     def get(self, session_key):
         return self._copies.get(session_key)
 
-    def keep(self, session_key, copy, user_pk):
-        self._copies[session_key] = (copy, user_pk)
+    def keep(self, session_key, copy, data):
+        # The data pickled rather than decoded again: the copy's signature was checked
+        # when it was read, and unpickling a small dict costs a tenth of that check.
+        self._copies[session_key] = (copy, data.get(SESSION_KEY), pickle.dumps(data))
         self._copies.move_to_end(session_key)
         if len(self._copies) > self.MAX_ENTRIES:
             self._copies.popitem(last=False)
@@ -84,7 +87,7 @@ class SessionStore(DatabaseSessionStore):
         if seen is None or answer != seen[0] or answer[1] <= timezone.now().timestamp():
             _seen.drop(self.session_key)
             return False
-        self._session_cache = self._with_current_backend(self.decode(answer[0]))
+        self._session_cache = self._with_current_backend(pickle.loads(seen[2]))
         self.accessed = True
         return True
 
@@ -97,7 +100,7 @@ class SessionStore(DatabaseSessionStore):
             session_data, expires_at = copy
             if expires_at > timezone.now().timestamp():
                 data = self.decode(session_data)
-                _seen.keep(self.session_key, copy, data.get(SESSION_KEY))
+                _seen.keep(self.session_key, copy, data)
                 return data
         row = self._get_session_from_db()
         if row is None:
