@@ -480,6 +480,9 @@ class Nginx:
 # --------------------------------------------------------------------------- load
 
 
+BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
+
 def wrk_available():
     return shutil.which("wrk") is not None
 
@@ -503,7 +506,9 @@ def wrk(url, seconds=10, connections=8, threads=2, headers=(), script=None, labe
         "--timeout",
         "10s",
     ]
-    for header in headers:
+    # A reader's browser names itself: its views are counted, as every real reader's are
+    # (articles.popularity does not count clients without a User-Agent).
+    for header in [f"User-Agent: {BROWSER_AGENT}", *headers]:
         cmd += ["-H", header]
     if script:
         cmd += ["-s", str(script)]
@@ -564,7 +569,7 @@ def python_load(port, paths, total=None, seconds=None, concurrency=8, headers=No
             if n is None:
                 break
             path = paths(index, n) if callable(paths) else paths[n % len(paths)]
-            request_headers = headers or {}
+            request_headers = {"User-Agent": BROWSER_AGENT, **(headers or {})}
             if isinstance(path, tuple):  # (path, extra headers)
                 path, extra = path
                 request_headers = {**request_headers, **extra}
