@@ -16,16 +16,29 @@ def publish_articles(queryset):
     """Publish the given articles now, keeping any time already set (a scheduled one stays)."""
     now = timezone.now()
     drafts = queryset.exclude(status=Article.Status.PUBLISHED)
+    changed = list(drafts.values_list("pk", flat=True))
     drafts.filter(published_at__isnull=True).update(published_at=now)
-    return drafts.update(status=Article.Status.PUBLISHED, updated_at=now)
+    count = drafts.update(status=Article.Status.PUBLISHED, updated_at=now)
+    _pages_changed(changed)
+    return count
 
 
 @transaction.atomic
 def unpublish_articles(queryset):
     """Take articles back to draft; their URLs answer 404 to readers from now on."""
-    return queryset.filter(status=Article.Status.PUBLISHED).update(
-        status=Article.Status.DRAFT, updated_at=timezone.now()
-    )
+    published = queryset.filter(status=Article.Status.PUBLISHED)
+    changed = list(published.values_list("pk", flat=True))
+    count = published.update(status=Article.Status.DRAFT, updated_at=timezone.now())
+    _pages_changed(changed)
+    return count
+
+
+def _pages_changed(article_pks):
+    # update() sends no post_save (articles.signals): the kept pages and their parts are
+    # told here, so that a withdrawn story leaves every cached page on the next request.
+    for pk in article_pks:
+        fragments.article_content_changed(pk)
+        fragments.article_changed(pk)
 
 
 def check_can_react(user, article):

@@ -2,11 +2,12 @@
 for a short while so that a signed-in page can be served without the database.
 
 The database stays the truth; the cache holds a copy for at most AUTH_CACHE_SECONDS.
-Whoever changes a row replaces or forgets its copy at once, on every app server, since
-the cache is shared:
+Whoever changes a row forgets its copy at once, on every app server, since the cache is
+shared:
 
-- a copy is put in the cache only with `add` (fill), never over what is there: a reader
-  that read the row before a change cannot put the old row back after it;
+- a copy is put in the cache only by a reader, with `add` (fill), never over what is
+  there: a reader that read the row before a change cannot put the old row back after it;
+  and a writer never puts one (its copy could land after another server's change);
 - forgetting leaves a marker (GONE) for a few seconds rather than deleting the copy, and
   again after the transaction commits: a reader that read the row just before the change
   cannot put the old row back in the moment between its read and its `add`;
@@ -52,12 +53,6 @@ def fill(key, value, timeout=None):
     timeout = seconds() if timeout is None else min(timeout, seconds())
     if timeout > 0:
         cache.add(key, value, timeout)
-
-
-def replace(key, value):
-    """A copy of what was just written, outside any transaction."""
-    cache.set(key, value, seconds())
-    _remember_if_lost(key)
 
 
 def forget(key, using=None):

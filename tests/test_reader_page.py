@@ -12,6 +12,7 @@ from django.test import Client, RequestFactory
 
 from articles import frames, reader_page
 from articles import services as article_services
+from articles.models import Article
 from comments import services as comment_services
 from comments.models import Comment
 from moderation import services as moderation_services
@@ -203,6 +204,15 @@ def test_an_article_taken_down_is_gone_at_once_for_every_reader(story, settings)
 
     article.status = article.Status.DRAFT
     article.save()
+    for client in (reader, anonymous):
+        assert client.get(url).status_code == 404
+
+    # The newsroom's bulk actions (the admin's publish and unpublish) too.
+    article_services.publish_articles(Article.objects.filter(pk=article.pk))
+    for client in (reader, anonymous):
+        assert client.get(url).status_code == 200
+        assert client.get(url).status_code == 200  # from the caches again
+    article_services.unpublish_articles(Article.objects.filter(pk=article.pk))
     for client in (reader, anonymous):
         assert client.get(url).status_code == 404
 

@@ -288,3 +288,15 @@ def test_a_sessions_copy_is_confirmed_only_by_the_very_same_copy(on_redis, reade
         assert not ok and not hasattr(store, "_session_cache")
     sessions.SessionStore(key).load()
     assert not confirmed((session_data, timezone.now().timestamp() - 1))[0]
+
+
+def test_saving_a_session_leaves_no_copy_of_it_in_the_cache(logged_in, auth_cache):
+    """Only readers put copies, with add: a copy written by a save could land after a
+    sign-out on another server had forgotten the session, and bring it back."""
+    if not auth_cache:
+        pytest.skip("nothing is copied")
+    session = logged_in.session
+    session["seen_intro"] = True
+    session.save()
+    assert cache.get(f"snapshot:session:{session.session_key}") == snapshots.GONE
+    assert signed_in(logged_in)
