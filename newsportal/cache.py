@@ -59,7 +59,6 @@ def note_failure(operation, error):
 def _recovered(cache):
     global _had_outage
     _had_outage = False
-    logger.warning("cache available again; what it held before is treated as stale")
     from comments import fragments
     from comments.services import LATEST_CACHE_KEY
 
@@ -72,19 +71,26 @@ def _recovered(cache):
     from . import snapshots
 
     snapshots.settle()  # sessions and users changed while Redis was away
+    logger.warning("cache available again; what it held before is treated as stale")
+
+
+def _unavailable(cache):
+    """Whether a call must do without Redis now. The first call after an outage first
+    makes what was cached before stale (_recovered), before it reads anything."""
+    if _had_outage and not redis_is_down():
+        _recovered(cache)
+    return redis_is_down()
 
 
 def _degrading(operation, fallback):
     def method(self, *args, **kwargs):
-        if redis_is_down():
+        if _unavailable(self):
             return fallback(*args, **kwargs) if callable(fallback) else fallback
         try:
             result = getattr(super(ResilientRedisCache, self), operation)(*args, **kwargs)
         except RedisError as error:
             note_failure(operation, error)
             return fallback(*args, **kwargs) if callable(fallback) else fallback
-        if _had_outage:
-            _recovered(self)
         return result
 
     method.__name__ = operation
@@ -126,7 +132,7 @@ class ResilientRedisCache(RedisCache):
     clear = _degrading("clear", None)
 
     def incr(self, key, delta=1, version=None):
-        if redis_is_down():
+        if _unavailable(self):
             raise RedisUnavailable("the cache is unavailable")
         try:
             return super().incr(key, delta, version)
@@ -135,7 +141,7 @@ class ResilientRedisCache(RedisCache):
             raise
 
     def decr(self, key, delta=1, version=None):
-        if redis_is_down():
+        if _unavailable(self):
             raise RedisUnavailable("the cache is unavailable")
         try:
             return super().decr(key, delta, version)
@@ -147,7 +153,7 @@ class ResilientRedisCache(RedisCache):
         """INCR every (key, timeout) in one round trip, creating a missing counter at 0
         with its timeout first (SET NX), so exactly one caller sees it created.
         Returns [(created, value)]. Raises like incr while Redis is away."""
-        if redis_is_down():
+        if _unavailable(self):
             raise RedisUnavailable("the cache is unavailable")
         keys = [self.make_and_validate_key(key) for key, _timeout in counters]
         timeouts = [self.get_backend_timeout(timeout) or 0 for _key, timeout in counters]
@@ -155,19 +161,17 @@ class ResilientRedisCache(RedisCache):
         try:
             # One command for all the counters (a script, sent once and then called by its
             # digest): this runs for every reader of a cached page.
-            replies = _counters_script(client)(keys=keys, args=timeouts)
+            replies = run_script(client, _INCR_COUNTERS, keys, timeouts)
         except RedisError as error:
             note_failure("incr_counters", error)
             raise
-        if _had_outage:
-            _recovered(self)
         return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
 
     def get_current(self, key, token_keys, counters=()):
         """See get_current() below: here in one round trip, one script. A value that came
         from Redis is also kept in the process (_near), and the script is told its
         signature: while it is current, Redis need not send it again."""
-        if redis_is_down():
+        if _unavailable(self):
             return None, {}, None
         n = len(token_keys)
         # make_key, not make_and_validate_key: these keys are ours, and the memcached-style
@@ -180,12 +184,10 @@ class ResilientRedisCache(RedisCache):
         client = self._cache.get_client(made_key)
         try:
             signature = near.signature if near else ""
-            reply = run_script(client, _current_script(client), keys, [n, signature, *timeouts])
+            reply = run_script(client, _CURRENT, keys, [n, signature, *timeouts])
         except RedisError as error:
             note_failure("get_current", error)
             return None, {}, None
-        if _had_outage:
-            _recovered(self)
         loads = self._cache._serializer.loads
         tokens = {
             token_key: None if raw is None else loads(raw)
@@ -204,20 +206,18 @@ class ResilientRedisCache(RedisCache):
 
     def get_many_counting(self, keys, counters):
         """See get_many_counting() below: here in one round trip, one script."""
-        if redis_is_down():
+        if _unavailable(self):
             return {}, None
         made_keys = [self.make_key(key) for key in keys]  # ours: see get_current
         counter_keys = [self.make_key(counter) for counter, _timeout in counters]
         timeouts = [self.get_backend_timeout(timeout) or 0 for _counter, timeout in counters]
         client = self._cache.get_client(made_keys[0])
         try:
-            script = _many_counting_script(client)
-            reply = run_script(client, script, made_keys + counter_keys, [len(keys), *timeouts])
+            keys_sent = made_keys + counter_keys
+            reply = run_script(client, _MANY_COUNTING, keys_sent, [len(keys), *timeouts])
         except RedisError as error:
             note_failure("get_many_counting", error)
             return {}, None
-        if _had_outage:
-            _recovered(self)
         loads = self._cache._serializer.loads
         n = len(keys)
         found = {
@@ -229,7 +229,7 @@ class ResilientRedisCache(RedisCache):
 
     def set_current(self, key, value, token_values, timeout):
         """See set_current() below."""
-        if redis_is_down():
+        if _unavailable(self):
             return
         dumps = self._cache._serializer.dumps
         signature = _signature([dumps(token) for token in token_values])
@@ -251,12 +251,23 @@ class _OwnConnection(threading.local):
 _own = _OwnConnection()
 
 
+@dataclass(frozen=True)
+class LuaScript:
+    """A script sent to Redis once and then called by its digest (EVALSHA)."""
+
+    script: str
+
+    @functools.cached_property
+    def sha(self):
+        return hashlib.sha1(self.script.encode()).hexdigest()
+
+
 def run_script(client, script, keys, args):
-    """script (from client.register_script) called on this thread's own connection to
-    Redis, without the client's pool and retry machinery: for the one command of a cached
-    page, that machinery costs more CPU than sending the command and reading the answer.
-    Same answer, same errors (RedisError) as script(keys=keys, args=args); a connection
-    found dead (Redis restarted) is replaced once."""
+    """A LuaScript called on this thread's own connection to the Redis of `client`,
+    without the client's pool and retry machinery: for the one command of a cached page,
+    that machinery costs more CPU than sending the command and reading the answer. The
+    answer is EVALSHA's; errors are RedisError. A connection found dead (Redis restarted
+    or closed it) is replaced once: a script that counts may then count twice."""
     for attempt in (1, 2):
         connection = _own_connection(client)
         try:
@@ -377,42 +388,41 @@ class NearCopies:
     def __init__(self):
         self._copies = OrderedDict()
         self._bytes = 0
+        self._lock = threading.Lock()  # threaded servers (runserver, tests) share it
 
     def get(self, key):
-        copy = self._copies.get(key)
-        if copy is None:
-            return None
-        if copy.expires <= time.monotonic():
-            self._drop(key)
-            return None
-        self._copies.move_to_end(key)
-        return copy
+        with self._lock:
+            copy = self._copies.get(key)
+            if copy is None:
+                return None
+            if copy.expires <= time.monotonic():
+                self._drop(key)
+                return None
+            self._copies.move_to_end(key)
+            return copy
 
     def keep(self, key, signature, value, size, milliseconds_left):
-        if key in self._copies:
-            self._drop(key)
-        if size > self.MAX_BYTES or milliseconds_left is None or milliseconds_left <= 0:
-            return
-        expires = time.monotonic() + milliseconds_left / 1000
-        self._copies[key] = self.Copy(signature, value, size, expires)
-        self._bytes += size
-        while self._bytes > self.MAX_BYTES:
-            self._drop(next(iter(self._copies)))
+        with self._lock:
+            if key in self._copies:
+                self._drop(key)
+            if size > self.MAX_BYTES or milliseconds_left is None or milliseconds_left <= 0:
+                return
+            expires = time.monotonic() + milliseconds_left / 1000
+            self._copies[key] = self.Copy(signature, value, size, expires)
+            self._bytes += size
+            while self._bytes > self.MAX_BYTES:
+                self._drop(next(iter(self._copies)))
 
     def clear(self):
-        self._copies.clear()
-        self._bytes = 0
+        with self._lock:
+            self._copies.clear()
+            self._bytes = 0
 
     def _drop(self, key):
         self._bytes -= self._copies.pop(key).size
 
 
 _near = NearCopies()
-
-
-@functools.cache
-def _current_script(client):
-    return client.register_script(CURRENT_SCRIPT)
 
 
 INCR_COUNTERS_SCRIPT = (
@@ -425,11 +435,6 @@ end
 return replies
 """
 )
-
-
-@functools.cache
-def _counters_script(client):
-    return client.register_script(INCR_COUNTERS_SCRIPT)
 
 
 # KEYS: n values, then the counters; ARGV: n, the counters' timeouts. Reply: the n values
@@ -448,11 +453,6 @@ end
 return reply
 """
 )
-
-
-@functools.cache
-def _many_counting_script(client):
-    return client.register_script(MANY_COUNTING_SCRIPT)
 
 
 def get_many_counting(cache, keys, counters):
@@ -504,3 +504,8 @@ def set_current(cache, key, value, token_values, timeout):
 
 class RedisUnavailable(RedisError):
     """Raised without trying while the breaker is open."""
+
+
+_CURRENT = LuaScript(CURRENT_SCRIPT)
+_INCR_COUNTERS = LuaScript(INCR_COUNTERS_SCRIPT)
+_MANY_COUNTING = LuaScript(MANY_COUNTING_SCRIPT)

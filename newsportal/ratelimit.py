@@ -8,7 +8,6 @@ trip, so parallel requests cannot slip past it; on the local-memory cache (devel
 one process) a lock serves the same purpose.
 """
 
-import functools
 import logging
 import threading
 import time
@@ -22,7 +21,7 @@ from django.shortcuts import redirect
 from django.utils.translation import ngettext
 from redis.exceptions import RedisError
 
-from .cache import note_failure, redis_is_down
+from .cache import LuaScript, note_failure, redis_is_down, run_script
 
 logger = logging.getLogger("newsportal.ratelimit")
 _local_lock = threading.Lock()
@@ -86,10 +85,7 @@ def _redis_client():
     return None
 
 
-@functools.cache
-def _gcra_script(client):
-    """The script, sent to Redis once and then called by its digest (EVALSHA)."""
-    return client.register_script(GCRA_SCRIPT)
+_GCRA = LuaScript(GCRA_SCRIPT)
 
 
 def _spend(buckets, now):
@@ -102,7 +98,7 @@ def _spend(buckets, now):
         arguments = [now]
         for _key, limit in buckets:
             arguments += [limit.every, limit.tolerance]
-        return float(_gcra_script(client)(keys=keys, args=arguments))
+        return float(run_script(client, _GCRA, keys, arguments))
     with _local_lock:
         new_tats = []
         for key, limit in buckets:

@@ -10,6 +10,7 @@ the session's expiry. The table, expiry and `clearsessions` are Django's own
 """
 
 import pickle
+import threading
 from collections import OrderedDict
 
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
@@ -36,20 +37,24 @@ class _SeenCopies:
 
     def __init__(self):
         self._copies = OrderedDict()
+        self._lock = threading.Lock()  # threaded servers (runserver, tests) share it
 
     def get(self, session_key):
-        return self._copies.get(session_key)
+        return self._copies.get(session_key)  # one dict lookup: atomic
 
     def keep(self, session_key, copy, data):
         # The data pickled rather than decoded again: the copy's signature was checked
         # when it was read, and unpickling a small dict costs a tenth of that check.
-        self._copies[session_key] = (copy, data.get(SESSION_KEY), pickle.dumps(data))
-        self._copies.move_to_end(session_key)
-        if len(self._copies) > self.MAX_ENTRIES:
-            self._copies.popitem(last=False)
+        entry = (copy, data.get(SESSION_KEY), pickle.dumps(data))
+        with self._lock:
+            self._copies[session_key] = entry
+            self._copies.move_to_end(session_key)
+            if len(self._copies) > self.MAX_ENTRIES:
+                self._copies.popitem(last=False)
 
     def drop(self, session_key):
-        self._copies.pop(session_key, None)
+        with self._lock:
+            self._copies.pop(session_key, None)
 
 
 _seen = _SeenCopies()
