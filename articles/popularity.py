@@ -173,10 +173,28 @@ def _counted_or_record(request, article_pk):
     return record_view(article_pk)
 
 
+_day = (None, 0.0, 0.0)  # (the date, when it starts and ends as time.time())
+
+
+def today():
+    """The site's date (TIME_ZONE), worked out once a day rather than for every counted
+    view, where timezone.localdate() is a tenth of a cached page's CPU."""
+    global _day
+    day, starts, ends = _day
+    now = time.time()
+    if not starts <= now < ends:
+        zone = timezone.get_default_timezone()
+        day = timezone.localdate(timezone=zone)
+        starts = datetime.combine(day, clock.min, tzinfo=zone).timestamp()
+        ends = datetime.combine(day + timedelta(days=1), clock.min, tzinfo=zone).timestamp()
+        _day = (day, starts, ends)
+    return day
+
+
 def view_counters(article_pk):
     """The counters one view increments, as (key, timeout) for cache.incr_counters()
     (the page cache increments them in the same round trip as it finds the page)."""
-    return [(count_key(timezone.localdate(), article_pk), VIEW_TTL), (TOTAL_KEY, None)]
+    return [(count_key(today(), article_pk), VIEW_TTL), (TOTAL_KEY, None)]
 
 
 def record_view(article_pk):
@@ -190,7 +208,7 @@ def views_counted(article_pk, counted):
     day's counter in the day's register. Returns (pending views of the article, all)."""
     (created, pending), (_, total) = counted
     if created:
-        _register(timezone.localdate(), article_pk)
+        _register(today(), article_pk)
     if total == 1:
         cache.add(SINCE_KEY, _wall(), None)
     return pending, total

@@ -1,6 +1,7 @@
 """Tags, "Читайте также", views and "Самое читаемое", search."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -460,7 +461,7 @@ def test_views_of_a_deleted_article_are_dropped(society, quiet_flush):
 def test_flush_leaves_finished_days_and_reads_the_week_back(society, quiet_flush, monkeypatch):
     article = ArticleFactory(category=society)
     yesterday = timezone.localdate() - timedelta(days=1)
-    monkeypatch.setattr(popularity.timezone, "localdate", lambda: yesterday)
+    monkeypatch.setattr(popularity, "today", lambda: yesterday)
     popularity.record_view(article.pk)
     monkeypatch.undo()
     popularity.record_view(article.pk)
@@ -778,3 +779,9 @@ def test_readers_arriving_together_register_the_days_counter_once(society, quiet
     assert slots.count(article.pk) == 1
     assert popularity.flush() == readers
     assert stored(article) == readers
+
+
+def test_the_day_views_are_counted_on_is_the_sites_date():
+    assert popularity.today() == timezone.localdate(timezone=timezone.get_default_timezone())
+    day, starts, ends = popularity._day
+    assert starts <= time.time() < ends and ends - starts in (23 * 3600, 24 * 3600, 25 * 3600)
