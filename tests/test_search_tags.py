@@ -783,5 +783,5 @@ def test_readers_arriving_together_register_the_days_counter_once(society, quiet
 
 def test_the_day_views_are_counted_on_is_the_sites_date():
     assert popularity.today() == timezone.localdate(timezone=timezone.get_default_timezone())
-    day, starts, ends = popularity._day
+    _, starts, ends = popularity._day
     assert starts <= time.time() < ends and ends - starts in (23 * 3600, 24 * 3600, 25 * 3600)
