@@ -12,12 +12,15 @@ request on any app server. The parts hold slots where a reader's own things go: 
 token, the account menu, the reactions block (drawn beforehand in each of its few
 variants) and the comment form's submission token.
 
-A request for a page that is in the cache does not even load the article: one query
-finds the reader's comments, votes and reaction on the story (kept in the cache too, under
-the same tokens as the discussion and the frame, so any write on the story asks again),
-and only the comments that differ for this reader (their own, the ones they voted on) are
-drawn again, with their rights, and spliced in. With the session and the user also kept
-in the cache (newsportal.snapshots), such a page costs no database query at all.
+A request for a page that is in the cache does not even load the article. One script on
+Redis returns the session's copy (confirming the one this process read last), the
+reader's user copy (newsportal.snapshots), their comments, votes and reaction on the story
+(kept under the same tokens as the discussion and the frame, so any write on the story
+asks the database again), their account menu and the tokens, and counts the view; the
+frame and the discussion themselves stay in the process while the tokens say they are
+current (articles.frames). Such a page costs no database query. Only the comments that
+differ for this reader (their own, the ones they voted on) are drawn again, with their
+rights, and spliced in.
 
 Whenever a page could differ in ways the slots do not cover, it is drawn in full as
 before: for staff (moderation tools, the newsroom link), for a reader with comments of

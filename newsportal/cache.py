@@ -100,7 +100,7 @@ def _degrading(operation, fallback):
 class ReusingRedisCacheClient(RedisCacheClient):
     """Django builds a new redis.Redis around the connection pool for every cache call;
     building one costs more CPU than the round trip itself (redis-py fills its table of
-    response callbacks each time), and a cached page costs only two calls. One client per
+    response callbacks each time), and a cached page costs a call or two. One client per
     pool is kept instead: a redis.Redis is safe to share between threads."""
 
     def __init__(self, *args, **kwargs):
