@@ -75,7 +75,7 @@ _next_time_check = 0.0  # per process: when to look at views:since again
 
 
 def flush_every():
-    return getattr(settings, "ARTICLE_VIEWS_FLUSH_EVERY", 500)
+    return getattr(settings, "ARTICLE_VIEWS_FLUSH_EVERY", 5000)
 
 
 def flush_seconds():
