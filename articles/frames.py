@@ -61,15 +61,16 @@ def entry_from(found, key, tokens, seconds, draw):
     return draw_and_keep(key, tokens, seconds, draw)
 
 
-def draw_and_keep(key, tokens, seconds, draw):
+def draw_and_keep(key, tokens, seconds, draw, near_copy=False):
     """A new entry from draw(), kept under key for `seconds` with the tokens it was drawn
-    under (and when it expires, for near copies)."""
+    under (and when it expires); with near_copy, in the process too (see near())."""
     entry = draw()
     entry["tokens"] = tokens
     entry["expires_at"] = time.time() + seconds
     if seconds > 0:
         cache.set(key, entry, seconds)
-        keep_near(key, entry)
+        if near_copy:
+            keep_near(key, entry)
     return entry
 
 

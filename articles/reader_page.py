@@ -210,6 +210,7 @@ def serve(request, article, drawing):
             found.frame_tokens,
             seconds(),
             lambda: _draw_frame(stand_in_request, article, drawing),
+            near_copy=True,
         )
     if found.discussion is None:
         found.discussion = frames.draw_and_keep(
@@ -217,6 +218,7 @@ def serve(request, article, drawing):
             found.discussion_tokens,
             seconds(),
             lambda: _draw_discussion(stand_in_request, drawing),
+            near_copy=True,
         )
     return _personalise(request, found, state, article)
 

@@ -90,7 +90,9 @@ def test_a_near_copy_is_used_only_under_its_tokens_and_never_past_its_time(monke
 
     current = time.time()
     monkeypatch.setattr(time, "time", lambda: current)
-    entry = frames.draw_and_keep("frame:test:near", "site.story", 30, lambda: {"html": "x"})
+    entry = frames.draw_and_keep(
+        "frame:test:near", "site.story", 30, lambda: {"html": "x"}, near_copy=True
+    )
     assert frames.near("frame:test:near", "site.story") is entry
     assert frames.near("frame:test:near", "site.story-edited") is None
 
