@@ -76,20 +76,14 @@ def draw_and_keep(key, tokens, seconds, draw, near_copy=False):
 
 # Entries kept in the process too (articles.reader_page): a hot story's frame and
 # discussion, tens of kilobytes, then cross from Redis once per change rather than once per
-# reader. A near copy is only used under the tokens it was drawn under (which the caller
-# reads from Redis with every request) and never past the time its entry in the cache
-# expires, so it is exactly what the cache would have answered.
+# reader. The caller uses a near copy only under the tokens it was drawn under (its
+# "tokens", which the caller reads from Redis with every request), and a copy never
+# outlives its entry in the cache, so it is exactly what the cache would have answered.
 _near = NearCopies()
 
 
-def near(key, tokens):
-    """The near copy of the entry under key if it was drawn under `tokens`."""
-    copy = _near.get(key)
-    return copy.value if copy is not None and copy.signature == tokens else None
-
-
-def near_candidate(key):
-    """The near copy of the entry under key, whatever its tokens (check with near())."""
+def near(key):
+    """The near copy of the entry under key, whatever its tokens, or None."""
     copy = _near.get(key)
     return None if copy is None else copy.value
 

@@ -275,7 +275,7 @@ def _lookup(request, article_pk, user_pk, counters=(), session_key=None):
     site, discussion_token, content = fragments.token_keys(article_pk)
     # The frame and the discussion are asked for only if the process holds no copy
     # (articles.frames.near); the first key decides whether the view is counted.
-    near_parts = {key: frames.near_candidate(key) for key in (frame_key, section_key)}
+    near_parts = {key: frames.near(key) for key in (frame_key, section_key)}
     parts = [key for key, entry in near_parts.items() if entry is None]
     keys = [*parts, site, discussion_token, content, account_key, state_key]
     if snapshots.enabled():
@@ -287,10 +287,10 @@ def _lookup(request, article_pk, user_pk, counters=(), session_key=None):
     discussion_tokens = fragments.tokens_from(found, [site, discussion_token])
     state_tokens = fragments.tokens_from(found, [site, discussion_token, content])
     wanted = {frame_key: frame_tokens, section_key: discussion_tokens}
-    stale = [key for key in near_parts if key not in parts and not frames.near(key, wanted[key])]
+    stale = [key for key, entry in near_parts.items() if entry and entry["tokens"] != wanted[key]]
     if stale:  # the near copy is outdated: what does the cache hold now?
         found.update(cache.get_many(stale))
-    frame, section = (_current_part(key, found, wanted[key]) for key in wanted)
+    frame, section = (_current_part(key, near_parts[key], found, wanted[key]) for key in wanted)
     return Found(
         frame_key,
         frame_tokens,
@@ -309,10 +309,10 @@ def _lookup(request, article_pk, user_pk, counters=(), session_key=None):
     )
 
 
-def _current_part(key, found, tokens):
-    entry = frames.near(key, tokens)
-    if entry is not None:
-        return entry
+def _current_part(key, near_entry, found, tokens):
+    """The part drawn under `tokens`: the process's copy, or the cache's (then kept near)."""
+    if near_entry is not None and near_entry["tokens"] == tokens:
+        return near_entry
     entry = found.get(key)
     if entry is None or entry["tokens"] != tokens:
         return None

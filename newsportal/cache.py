@@ -165,7 +165,7 @@ class ResilientRedisCache(RedisCache):
         except RedisError as error:
             note_failure("incr_counters", error)
             raise
-        return [(bool(replies[i]), replies[i + 1]) for i in range(0, len(replies), 2)]
+        return _counted(replies, 0)
 
     def get_current(self, key, token_keys, counters=()):
         """See get_current() below: here in one round trip, one script. A value that came
@@ -196,7 +196,7 @@ class ResilientRedisCache(RedisCache):
         found = reply[0]
         if found == FOUND_NOWHERE:
             return None, tokens, None
-        counted = [(bool(reply[i]), reply[i + 1]) for i in range(3 + n, len(reply), 2)]
+        counted = _counted(reply, 3 + n)
         if found == FOUND_NEAR:
             return near.value, tokens, counted
         stored, milliseconds_left = reply[1], reply[2]
@@ -225,7 +225,7 @@ class ResilientRedisCache(RedisCache):
         }
         if len(reply) == n:
             return found, None
-        return found, [(bool(reply[i]), reply[i + 1]) for i in range(n, len(reply), 2)]
+        return found, _counted(reply, n)
 
     def set_current(self, key, value, token_values, timeout):
         """See set_current() below."""
@@ -240,6 +240,11 @@ class ResilientRedisCache(RedisCache):
             )
         except RedisError as error:
             note_failure("set_current", error)
+
+
+def _counted(reply, start):
+    """The (created, count) pairs COUNT_LUA appended to a script's reply from `start`."""
+    return [(bool(reply[i]), reply[i + 1]) for i in range(start, len(reply), 2)]
 
 
 class _OwnConnection(threading.local):

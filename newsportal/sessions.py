@@ -10,8 +10,6 @@ the session's expiry. The table, expiry and `clearsessions` are Django's own
 """
 
 import pickle
-import threading
-from collections import OrderedDict
 
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -21,43 +19,28 @@ from django.utils import timezone
 from accounts.backends import FORMER_PATHS
 
 from . import snapshots
+from .cache import NearCopies
 
 
 def _snapshot_key(session_key):
     return f"snapshot:session:{session_key}"
 
 
-class _SeenCopies:
-    """The copies this process last read from the cache, by session key, with the user
-    they name: a page that fetches other things from the cache can ask for the session's
-    copy in the same round trip and confirm it is still this one (SessionStore.near_user_pk,
-    confirm_near). Never used without that confirmation."""
-
-    MAX_ENTRIES = 20_000
-
-    def __init__(self):
-        self._copies = OrderedDict()
-        self._lock = threading.Lock()  # threaded servers (runserver, tests) share it
-
-    def get(self, session_key):
-        return self._copies.get(session_key)  # one dict lookup: atomic
-
-    def keep(self, session_key, copy, data):
-        # The data pickled rather than decoded again: the copy's signature was checked
-        # when it was read, and unpickling a small dict costs a tenth of that check.
-        entry = (copy, data.get(SESSION_KEY), pickle.dumps(data))
-        with self._lock:
-            self._copies[session_key] = entry
-            self._copies.move_to_end(session_key)
-            if len(self._copies) > self.MAX_ENTRIES:
-                self._copies.popitem(last=False)
-
-    def drop(self, session_key):
-        with self._lock:
-            self._copies.pop(session_key, None)
+# The copies this process last read from the cache, by session key (signature: the copy;
+# value: the user it names and the data, pickled rather than decoded again: the copy's
+# signature was checked when it was read, and unpickling a small dict costs a tenth of
+# that check). A page that fetches other things from the cache asks for the session's copy
+# in the same round trip and confirms it is still this one (SessionStore.near_user_pk,
+# confirm_near); a copy is never used without that confirmation.
+_seen = NearCopies()
 
 
-_seen = _SeenCopies()
+def _keep_seen(session_key, copy, data):
+    pickled = pickle.dumps(data)
+    seconds_left = copy[1] - timezone.now().timestamp()
+    _seen.keep(
+        session_key, copy, (data.get(SESSION_KEY), pickled), len(pickled), seconds_left * 1000
+    )
 
 
 class SessionStore(DatabaseSessionStore):
@@ -82,30 +65,29 @@ class SessionStore(DatabaseSessionStore):
         if not snapshots.enabled() or not self.session_key or hasattr(self, "_session_cache"):
             return None
         seen = _seen.get(self.session_key)
-        return None if seen is None else seen[1]
+        return None if seen is None else seen.value[0]
 
     def confirm_near(self, answer):
         """answer: what the cache held under snapshot_key() a moment ago. If it is the copy
         near_user_pk() came from and has not expired, the session is loaded from it (as
         load() would have) and True is returned."""
-        seen = _seen.get(self.session_key)
-        if seen is None or answer != seen[0] or answer[1] <= timezone.now().timestamp():
-            _seen.drop(self.session_key)
+        seen = _seen.get(self.session_key)  # gone once the copy has expired
+        if seen is None or answer != seen.signature:
             return False
-        self._session_cache = self._with_current_backend(pickle.loads(seen[2]))
+        self._session_cache = self._with_current_backend(pickle.loads(seen.value[1]))
         self.accessed = True
         return True
 
     def _load_data(self):
         if not snapshots.enabled() or not self.session_key:
             return super().load()
-        key = _snapshot_key(self.session_key)
+        key = self.snapshot_key()
         copy = snapshots.read(key)
         if copy is not None and copy != snapshots.GONE:
             session_data, expires_at = copy
             if expires_at > timezone.now().timestamp():
                 data = self.decode(session_data)
-                _seen.keep(self.session_key, copy, data)
+                _keep_seen(self.session_key, copy, data)
                 return data
         row = self._get_session_from_db()
         if row is None:

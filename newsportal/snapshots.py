@@ -44,10 +44,6 @@ def read(key):
     return cache.get(key)
 
 
-def read_many(keys):
-    return cache.get_many(keys)
-
-
 def fill(key, value, timeout=None):
     """Keep a copy just read from the database, unless something is there already."""
     timeout = seconds() if timeout is None else min(timeout, seconds())

@@ -162,7 +162,8 @@ def test_a_copy_read_before_a_change_cannot_come_back_after_it(logged_in, reader
     assert not signed_in(logged_in)
 
 
-def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(settings, reader):
+@pytest.fixture
+def on_redis(settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "newsportal.cache.ResilientRedisCache",
@@ -171,6 +172,10 @@ def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(settings
         }
     }
     settings.AUTH_CACHE_SECONDS = 60
+    settings.READER_PAGE_SECONDS = 30
+
+
+def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(on_redis, reader):
     key = snapshot_key(reader.pk)
     snapshots.fill(key, user_by_pk(reader.pk))
     assert user_by_pk(reader.pk) == reader
@@ -184,19 +189,6 @@ def test_what_changed_while_redis_was_away_is_forgotten_when_it_answers(settings
     # The very first read after the outage already finds the copy forgotten.
     assert cache.get(key) == snapshots.GONE
     assert user_by_pk(reader.pk).is_active is False
-
-
-@pytest.fixture
-def on_redis(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "newsportal.cache.ResilientRedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/12",
-            "KEY_PREFIX": f"snapshots-{uuid.uuid4().hex[:8]}",
-        }
-    }
-    settings.AUTH_CACHE_SECONDS = 60
-    settings.READER_PAGE_SECONDS = 30
 
 
 def test_a_signed_in_page_from_the_cache_costs_one_round_trip_to_redis(
