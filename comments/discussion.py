@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from moderation.services import appeals_for
 
+from . import fragments
 from .models import Comment, CommentVote
 from .rendering import DiscussionSection
 from .rows import comment_rows
@@ -130,21 +131,15 @@ def threads_for(article, viewer):
 def build(article, user, sort=DEFAULT_SORT, page_number=1):
     viewer = Viewer.of(user)
     sort = normalize_sort(sort)
-    threads = (
-        threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
-    )
-    page = Paginator(threads, THREADS_PER_PAGE).get_page(page_number)
+    index = thread_index(article, viewer, sort)
+    page = Paginator(index.tree_ids, THREADS_PER_PAGE).get_page(page_number)
     tree_ids = list(page.object_list)
     rows = page_rows(article, page, tree_ids) if tree_ids else []
-    # One query for the count and the editors' pick; the pick's row is usually on the page.
-    summary = Comment.objects.filter(article=article, status=Comment.Status.VISIBLE).aggregate(
-        total=Count("pk"), pinned_id=Max("pk", filter=Q(is_pinned=True))
-    )
     pinned = None
-    if summary["pinned_id"]:
+    if index.pinned_id:
         pinned = (
-            next((c for c in rows if c.pk == summary["pinned_id"]), None)
-            or (comment_rows(Comment.objects.filter(pk=summary["pinned_id"]))[0])
+            next((c for c in rows if c.pk == index.pinned_id), None)
+            or (comment_rows(Comment.objects.filter(pk=index.pinned_id))[0])
         )
     own_hidden = []
     if viewer.pk is not None:
@@ -155,11 +150,59 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
         page=page,
         appeals=appeals_for(own_hidden) if own_hidden else {},
         comments=shown_comments(rows, viewer, article),
-        total=summary["total"],
+        total=index.total,
         pinned=shown_comments([pinned], viewer, article, keep_placeholders=True)[0]
         if pinned
         else None,
         viewer=viewer,
+    )
+
+
+@dataclass(frozen=True)
+class ThreadIndex:
+    """What a page of the discussion needs before its comments: the threads this reader
+    is shown, in the sort's order, and the counts above the list."""
+
+    tree_ids: object  # a list, or a queryset of them for readers with threads of their own
+    total: int  # visible comments
+    pinned_id: int | None  # the editors' pick, if it is visible
+
+
+def thread_index(article, viewer, sort):
+    """The ThreadIndex of the article under sort for this viewer.
+
+    Every reader without threads of their own (anonymous readers, and the stand-in the
+    signed-in page is drawn for) is shown the same threads, so their index is kept in the
+    cache under the discussion's tokens: readers jumping between pages and sorts of a big
+    discussion cost one query for their page's comments, not a count and a sort of every
+    thread each. Moderators and readers who wrote something see threads of their own and
+    ask the database, which counts and slices without reading every id.
+    """
+    threads = threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list(
+        "tree_id", flat=True
+    )
+    if viewer.can_moderate or viewer.pk:
+        return ThreadIndex(threads, **_summary(article))
+    keys = [fragments.discussion_token_key(article.pk), fragments.SITE_TOKEN_KEY]
+    prefix = f"discussion:index:{article.pk}:{fragments.tokens_from(cache.get_many(keys), keys)}"
+    order_key, summary_key = f"{prefix}:{sort}", f"{prefix}:summary"
+    found = cache.get_many([order_key, summary_key])
+    missing = {}
+    tree_ids = found.get(order_key)
+    if tree_ids is None:
+        tree_ids = missing[order_key] = list(threads)
+    summary = found.get(summary_key)
+    if summary is None:
+        summary = missing[summary_key] = _summary(article)
+    if missing:
+        cache.set_many(missing, fragments.FRAGMENT_SECONDS)
+    return ThreadIndex(tree_ids, **summary)
+
+
+def _summary(article):
+    # One query for the count and the editors' pick; the pick's row is usually on the page.
+    return Comment.objects.filter(article=article, status=Comment.Status.VISIBLE).aggregate(
+        total=Count("pk"), pinned_id=Max("pk", filter=Q(is_pinned=True))
     )
 
 

@@ -26,7 +26,7 @@ SITE_TOKEN_KEY = "discussion:token:site"
 FRAGMENT_SECONDS = 60  # also bounds how old "5 минут назад" can get
 
 
-def _article_token_key(article_id):
+def discussion_token_key(article_id):
     return f"discussion:token:{article_id}"
 
 
@@ -50,7 +50,7 @@ def _current(key):
 def article_changed(article_id):
     """Replace the article's token now and, inside a transaction, again after the commit,
     so a reader between the two cannot store the old state under the new token."""
-    _replace_now_and_after_commit(_article_token_key(article_id))
+    _replace_now_and_after_commit(discussion_token_key(article_id))
 
 
 def article_content_changed(article_id):
@@ -70,7 +70,7 @@ def _replace_now_and_after_commit(key):
 
 
 def fragment_key(article_id, sort, page_number, language):
-    keys = [_article_token_key(article_id), SITE_TOKEN_KEY]
+    keys = [discussion_token_key(article_id), SITE_TOKEN_KEY]
     tokens = tokens_from(cache.get_many(keys), keys)
     return f"discussion:html:{article_id}:{tokens}:{sort}:{page_number}:{language}"
 
@@ -80,7 +80,7 @@ def token_keys(article_id=None):
     article's discussion and content tokens if it is an article."""
     keys = [SITE_TOKEN_KEY]
     if article_id is not None:
-        keys += [_article_token_key(article_id), _content_token_key(article_id)]
+        keys += [discussion_token_key(article_id), _content_token_key(article_id)]
     return keys
 
 

@@ -77,3 +77,41 @@ def test_signed_in_readers_never_get_the_anonymous_copy(client, article):
     client.force_login(UserFactory())
     page = client.get(article.get_absolute_url()).content.decode()
     assert 'name="body"' in page  # their own comment form, not the cached login sentence
+
+
+def test_pages_of_a_sort_follow_a_vote_that_reorders_the_threads(client, article, monkeypatch):
+    from comments import discussion
+
+    monkeypatch.setattr(discussion, "THREADS_PER_PAGE", 2)
+    first, second, third = (comment(article) for _ in range(3))
+    liked = f"{article.get_absolute_url()}?csort=liked"
+
+    def shown(url):
+        return {c.pk for c in (first, second, third) if f'id="comment-{c.pk}"' in page(url)}
+
+    def page(url):
+        return client.get(url).content.decode()
+
+    assert shown(liked) == {third.pk, second.pk}  # newest first among equals; kept now
+    assert shown(f"{liked}&cpage=2") == {first.pk}
+
+    client.force_login(UserFactory())
+    client.post(f"/comments/{first.pk}/vote/", {"value": 1})
+    client.logout()
+    assert shown(liked) == {first.pk, third.pk}
+    assert shown(f"{liked}&cpage=2") == {second.pk}
+
+
+def test_readers_with_threads_of_their_own_see_them_beside_the_kept_list(client, article):
+    from comments.models import Comment
+
+    author = UserFactory()
+    comment(article, body="Видна всем")
+    waiting = comment(article, author=author, body="Ждёт проверки", status=Comment.Status.PENDING)
+    assert "Ждёт проверки" not in anonymous_page(client, article)  # the list is kept now
+
+    client.force_login(author)
+    assert "Ждёт проверки" in client.get(article.get_absolute_url()).content.decode()
+    client.force_login(moderator())
+    assert f'id="comment-{waiting.pk}"' in client.get(article.get_absolute_url()).content.decode()
+    assert "Ждёт проверки" not in anonymous_page(client, article)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from comments import tree
 from comments.discussion import THREADS_PER_PAGE
 from comments.models import Comment
+from comments.services import post_comment
 
 from .factories import PASSWORD, ArticleFactory, UserFactory, comment
 
@@ -391,9 +392,20 @@ def test_discussion_costs_the_same_queries_at_any_size(
                 roots.append(new)
     client.get(article.get_absolute_url())  # warm the latest-comments and navigation caches
 
-    # article, thread count, thread page, comments with authors, visible count
-    with django_assert_num_queries(5):
+    # Another sort: the article, that sort's threads, the page's comments with their
+    # authors (the counts above the list are kept from the first draw).
+    with django_assert_num_queries(3):
         response = client.get(f"{article.get_absolute_url()}?csort=oldest")
+    assert response.status_code == 200
+    # Another page of that sort: the article and the page's comments.
+    with django_assert_num_queries(2):
+        response = client.get(f"{article.get_absolute_url()}?csort=oldest&cpage=2")
+    assert response.status_code == 200
+    # After a comment nothing kept is current: the latest comments beside the story, the
+    # threads, the counts, the comments.
+    post_comment(authors[0], article, "Новый комментарий")
+    with django_assert_num_queries(5):
+        response = client.get(f"{article.get_absolute_url()}?csort=oldest&cpage=2")
     assert response.status_code == 200
 
 
