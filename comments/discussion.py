@@ -178,8 +178,8 @@ def thread_index(article, viewer, sort):
     thread each. Moderators and readers who wrote something see threads of their own and
     ask the database, which counts and slices without reading every id.
     """
-    threads = threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list(
-        "tree_id", flat=True
+    threads = (
+        threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
     )
     if viewer.can_moderate or viewer.pk:
         return ThreadIndex(threads, **_summary(article))
