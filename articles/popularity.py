@@ -29,6 +29,7 @@ Counters live for VIEW_TTL days; the register of a day that has been flushed aft
 ended is marked done and no longer read.
 """
 
+import functools
 import logging
 import re
 import time
@@ -82,6 +83,7 @@ def flush_seconds():
     return getattr(settings, "ARTICLE_VIEWS_FLUSH_SECONDS", 30)
 
 
+@functools.lru_cache(maxsize=8)  # every counted view names today
 def day_key(day):
     return day.strftime("%Y%m%d")
 
@@ -102,6 +104,13 @@ def done_key(day):
     return f"views:done:{day_key(day)}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_robot(agent):
+    # Remembered: a crowd's browsers send a few hundred distinct strings, and searching
+    # each for every robot's name costs more than the rest of counting the view.
+    return not agent.strip() or BOT_AGENT.search(agent) is not None
+
+
 PREFETCH_META = tuple("HTTP_" + header.upper().replace("-", "_") for header in PREFETCH_HEADERS)
 
 
@@ -111,8 +120,7 @@ def is_countable(request):
         return False
     # From META rather than request.headers: this runs for every reader of a cached page.
     meta = request.META
-    agent = meta.get("HTTP_USER_AGENT", "")
-    if not agent.strip() or BOT_AGENT.search(agent):
+    if _is_robot(meta.get("HTTP_USER_AGENT", "")):
         return False
     for header in PREFETCH_META:
         value = meta.get(header, "").lower()

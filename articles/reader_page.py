@@ -346,28 +346,32 @@ def _account_menu(request, found):
 
 
 def _personalise(request, found, state, article):
+    """The page's bytes for this reader: the kept parts with the reader's own things in
+    their slots and the comments that differ for them drawn again."""
     section = found.discussion
     spans = section["spans"]
     differing = [pk for pk in spans if pk in state.own or pk in state.votes]
-    discussion_html = section["html"]
     if differing:
         if article is None:
             article = Article.objects.get(pk=found.frame["article_pk"])
-        discussion_html = _redraw_comments(
-            request, article, discussion_html, spans, differing, state.votes
+        discussion = frames.split_at_slots(
+            _redraw_comments(request, article, section["html"], spans, differing, state.votes)
         )
+    else:
+        discussion = frames.split_kept(section, "html", section["html"])
     frame = found.frame
-    # What goes into the frame's slots is filled first: one pass over each piece.
-    own = {CSRF_SLOT: escape(csrf.masked_token(request)), SUBMISSION_SLOT: str(uuid.uuid4())}
-    reactions = frame["reactions"].get(state.reaction, frame["reactions"][NO_REACTION])
-    return frames.assemble(
-        frame["html"],
-        request,
-        frames.fill_slots(discussion_html, own),
+    reaction = state.reaction if state.reaction in frame["reactions"] else NO_REACTION
+    return frames.fill_encoded(
+        frames.split_kept(frame, "html", frame["html"]),
         {
-            CSRF_SLOT: own[CSRF_SLOT],
-            ACCOUNT_SLOT: frames.fill_slots(_account_menu(request, found), own),
-            REACTIONS_SLOT: frames.fill_slots(reactions, own),
+            frames.NEXT_SLOT: frames.next_path(request).encode(),
+            frames.DISCUSSION_SLOT: discussion,
+            CSRF_SLOT: escape(csrf.masked_token(request)).encode(),
+            SUBMISSION_SLOT: str(uuid.uuid4()).encode(),
+            ACCOUNT_SLOT: frames.split_at_slots(_account_menu(request, found)),
+            REACTIONS_SLOT: frames.split_kept(
+                frame, f"reactions:{reaction}", frame["reactions"][reaction]
+            ),
         },
     )
 
