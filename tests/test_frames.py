@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client
 
+from articles import frames
 from articles import services as article_services
 from comments import discussion as comment_discussion
 from comments import services as comment_services
@@ -86,8 +87,6 @@ def test_a_new_comment_shows_at_once_and_a_hidden_one_leaves_every_kept_page(bus
 def test_a_near_copy_holds_its_tokens_and_never_outlives_its_entry(monkeypatch):
     import time
 
-    from articles import frames
-
     current = time.time()
     monkeypatch.setattr(time, "time", lambda: current)
     entry = frames.draw_and_keep(
@@ -99,3 +98,12 @@ def test_a_near_copy_holds_its_tokens_and_never_outlives_its_entry(monkeypatch):
     real_monotonic = time.monotonic
     monkeypatch.setattr(time, "monotonic", lambda: real_monotonic() + 31)
     assert frames.near("frame:test:near") is None
+
+
+def test_split_text_is_filled_as_bytes_with_nested_parts_and_unknown_slots_kept():
+    page = frames.split_at_slots("<main>Новости \x00discussion\x00 \x00unknown\x00</main>")
+    discussion = frames.split_at_slots("<form>\x00csrf\x00</form>Обсуждение")
+    filled = frames.fill_encoded(
+        page, {frames.DISCUSSION_SLOT: discussion, "\x00csrf\x00": "токен".encode()}
+    )
+    assert filled.decode() == ("<main>Новости <form>токен</form>Обсуждение \x00unknown\x00</main>")
