@@ -88,6 +88,36 @@ def run_load(url, args, label, headers=(), script=None, env_pages=None, server=N
     return with_cpu(result, server, cpu_before)
 
 
+def reference_server(env, pages_dir, args, kind):
+    """The reference app (bench/reference_app.py) serving the bytes of our pages."""
+    return common.Gunicorn(
+        {
+            **env,
+            "BENCH_REFERENCE_MANIFEST": str(pages_dir / "manifest.json"),
+            "BENCH_REFERENCE_KIND": kind,
+        },
+        app="reference_app:application",
+        workers=args.workers,
+        name=f"gunicorn-reference-{kind}",
+        pythonpath=common.BENCH,
+    )
+
+
+def mean_of(runs):
+    """One result from several runs of the same load: the mean of each figure."""
+    if len(runs) == 1:
+        return runs[0]
+    merged = dict(runs[-1])
+    for name in ("rps", "p50", "p75", "p90", "p99", "server_cpu_ms_per_request"):
+        values = [run[name] for run in runs if run.get(name) is not None]
+        if values:
+            merged[name] = sum(values) / len(values)
+    for name in ("requests", "errors", "non2xx"):
+        merged[name] = sum(run.get(name) or 0 for run in runs)
+    merged["runs"] = [run.get("rps") for run in runs]
+    return merged
+
+
 def with_cpu(result, server, cpu_before):
     if server is not None and cpu_before is not None and result.get("requests"):
         used = common.server_cpu_seconds(server.proc.pid) - cpu_before
@@ -208,44 +238,65 @@ def main(argv=None):
             "content_type": headers.get("Content-Type", "text/html"),
         }
         (pages_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        # The reference runs beside our server, measured just before and just after our
+        # runs: a virtual machine's speed drifts within a minute, and a reference measured
+        # only once, afterwards, would carry that drift into every ratio.
+        reference = reference_server(env, pages_dir, args, "django")
+        with reference.start(ready_path=small["url"]):
+            # A signed-in reader's browser holds the session and the CSRF cookie.
+            status, headers, body = common.http_get(
+                server.port, small["url"], {"Cookie": f"sessionid={reader_session}"}
+            )
+            csrf = set_cookie_value(headers, "csrftoken")
+            signed_ok = status == 200 and b"/accounts/logout/" in body
+            report.say(
+                f"  signed-in page: HTTP {status}, {'logged in' if signed_ok else 'NOT LOGGED IN'}"
+                f", csrftoken cookie {'set' if csrf else 'not set'}"
+            )
+            if not signed_ok:
+                problems.append("the demo reader's session did not give a signed-in page")
+            signed_headers = [cookie_header(reader_session, csrf)]
 
-        # A signed-in reader's browser holds the session and the CSRF cookie.
-        status, headers, body = common.http_get(
-            server.port, small["url"], {"Cookie": f"sessionid={reader_session}"}
-        )
-        csrf = set_cookie_value(headers, "csrftoken")
-        signed_ok = status == 200 and b"/accounts/logout/" in body
-        report.say(
-            f"  signed-in page: HTTP {status}, {'logged in' if signed_ok else 'NOT LOGGED IN'}"
-            f", csrftoken cookie {'set' if csrf else 'not set'}"
-        )
-        if not signed_ok:
-            problems.append("the demo reader's session did not give a signed-in page")
-        signed_headers = [cookie_header(reader_session, csrf)]
-
-        if "throughput" in only:
-            results["ours_anon_16"] = run_load(
-                server.url + small["url"], args, "ours anon 16", server=server
-            )
-            results["ours_signed_16"] = run_load(
-                server.url + small["url"],
-                args,
-                "ours signed-in 16",
-                headers=signed_headers,
-                server=server,
-            )
-        if "paged" in only:
-            results["ours_paged_5000_p1"] = run_load(
-                server.url + big["url"], args, "ours 5000 page 1", server=server
-            )
-            results["ours_paged_5000_random"] = run_load(
-                server.url + big["url"],
-                args,
-                "ours 5000 random pages",
-                script=common.BENCH / "paged.lua",
-                env_pages=pages_5000,
-                server=server,
-            )
+            reference_runs = []
+            if only & {"throughput", "nginx"}:
+                reference_runs.append(
+                    run_load(
+                        reference.url + small["url"], args, "reference django 16", server=reference
+                    )
+                )
+            if "throughput" in only:
+                results["ours_anon_16"] = run_load(
+                    server.url + small["url"], args, "ours anon 16", server=server
+                )
+                results["ours_signed_16"] = run_load(
+                    server.url + small["url"],
+                    args,
+                    "ours signed-in 16",
+                    headers=signed_headers,
+                    server=server,
+                )
+                reference_runs.append(
+                    run_load(
+                        reference.url + small["url"], args, "reference django 16", server=reference
+                    )
+                )
+            if reference_runs:
+                results["reference_django_16"] = mean_of(reference_runs)
+            if "paged" in only:
+                results["ours_paged_5000_p1"] = run_load(
+                    server.url + big["url"], args, "ours 5000 page 1", server=server
+                )
+                results["ours_paged_5000_random"] = run_load(
+                    server.url + big["url"],
+                    args,
+                    "ours 5000 random pages",
+                    script=common.BENCH / "paged.lua",
+                    env_pages=pages_5000,
+                    server=server,
+                )
+                results["reference_django_5000"] = run_load(
+                    reference.url + big["url"], args, "reference django 5000", server=reference
+                )
 
         if "nginx" in only:
             if common.nginx_available():
@@ -288,28 +339,11 @@ def main(argv=None):
             problems.append(f"server log: {line[:200]}")
 
     # ---------------------------------------------------------------- the reference
-    if only & {"throughput", "paged", "nginx"}:
-        for kind in ("django", "wsgi"):
-            ref = common.Gunicorn(
-                {
-                    **env,
-                    "BENCH_REFERENCE_MANIFEST": str(pages_dir / "manifest.json"),
-                    "BENCH_REFERENCE_KIND": kind,
-                },
-                app="reference_app:application",
-                workers=args.workers,
-                name=f"gunicorn-reference-{kind}",
-                pythonpath=common.BENCH,
+    if only & {"throughput", "nginx"}:
+        with reference_server(env, pages_dir, args, "wsgi").start(ready_path=small["url"]) as ref:
+            results["reference_wsgi_16"] = run_load(
+                ref.url + small["url"], args, "reference wsgi 16", server=ref
             )
-            with ref.start(ready_path=small["url"]):
-                if "throughput" in only or "nginx" in only:
-                    results[f"reference_{kind}_16"] = run_load(
-                        ref.url + small["url"], args, f"reference {kind} 16", server=ref
-                    )
-                if "paged" in only and kind == "django":
-                    results["reference_django_5000"] = run_load(
-                        ref.url + big["url"], args, "reference django 5000", server=ref
-                    )
 
     # ---------------------------------------------------------------- memory
     if "memory" in only:
@@ -376,6 +410,13 @@ def main(argv=None):
             ],
             rows,
         )
+        runs = results.get("reference_django_16", {}).get("runs")
+        if runs:
+            report.say(
+                "  reference req/s: the mean of its runs just before and just after ours ("
+                + " and ".join(common.fmt(rps) for rps in runs)
+                + ")"
+            )
         report.say(
             "  CPU ms/req: CPU time of the gunicorn master and workers over the run divided "
             "by the requests served;"
