@@ -924,6 +924,8 @@ def import_files(files, progress=None, dry_run=False):
                     progress.abort()
                 reason = _messages(error) if isinstance(error, ValidationError) else str(error)
                 imported = [] if dry_run else [name for name, _stats in results]
+                if imported:  # those files' comments are in: pages must show them
+                    forget_latest()
                 raise WriteFailed(file.name, reason, imported) from error
             results.append((file.name, stats))
         if dry_run:

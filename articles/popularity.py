@@ -104,7 +104,7 @@ def done_key(day):
     return f"views:done:{day_key(day)}"
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=2048)
 def _is_robot(agent):
     # Remembered: a crowd's browsers send a few hundred distinct strings, and searching
     # each for every robot's name costs more than the rest of counting the view.
@@ -120,7 +120,9 @@ def is_countable(request):
         return False
     # From META rather than request.headers: this runs for every reader of a cached page.
     meta = request.META
-    if _is_robot(meta.get("HTTP_USER_AGENT", "")):
+    agent = meta.get("HTTP_USER_AGENT", "")
+    # Only ordinary lengths are remembered: the memo must not grow with what a client sends.
+    if _is_robot(agent) if len(agent) <= 512 else _is_robot.__wrapped__(agent):
         return False
     for header in PREFETCH_META:
         value = meta.get(header, "").lower()

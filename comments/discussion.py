@@ -62,6 +62,12 @@ class Viewer:
     def pk(self):
         return self.user.pk if self.user.is_authenticated else None
 
+    @property
+    def sees_only_public_threads(self):
+        """Anonymous readers, and the stand-in signed-in pages are drawn for (pk 0, which
+        is nobody's), see the same threads: no moderation, no threads of their own."""
+        return not self.can_moderate and self.pk in (None, 0)
+
 
 @dataclass(slots=True)
 class ShownComment:
@@ -137,9 +143,8 @@ def build(article, user, sort=DEFAULT_SORT, page_number=1):
     rows = page_rows(article, page, tree_ids) if tree_ids else []
     pinned = None
     if index.pinned_id:
-        pinned = (
-            next((c for c in rows if c.pk == index.pinned_id), None)
-            or (comment_rows(Comment.objects.filter(pk=index.pinned_id))[0])
+        pinned = next((c for c in rows if c.pk == index.pinned_id), None) or next(
+            iter(comment_rows(Comment.objects.filter(pk=index.pinned_id))), None
         )
     own_hidden = []
     if viewer.pk is not None:
@@ -181,7 +186,7 @@ def thread_index(article, viewer, sort):
     threads = (
         threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
     )
-    if viewer.can_moderate or viewer.pk:
+    if not viewer.sees_only_public_threads:
         return ThreadIndex(threads, **_summary(article))
     keys = [fragments.discussion_token_key(article.pk), fragments.SITE_TOKEN_KEY]
     prefix = f"discussion:index:{article.pk}:{fragments.tokens_from(cache.get_many(keys), keys)}"

@@ -645,7 +645,8 @@ def test_several_good_files_are_imported_with_a_total(tmp_path):
     assert tree.broken_trees() == []
 
 
-def test_a_file_the_database_refuses_is_rolled_back_whole(tmp_path, monkeypatch):
+def test_a_file_the_database_refuses_is_rolled_back_whole(tmp_path, monkeypatch, client):
+    client.get("/")  # the latest comments beside every page are kept now
     data = archive()
     for n, article in enumerate(data["articles"]):
         article["source_url"] = f"https://old.example.kz/more/{n}"
@@ -670,6 +671,8 @@ def test_a_file_the_database_refuses_is_rolled_back_whole(tmp_path, monkeypatch)
     assert Comment.objects.count() == 5
     assert Category.objects.count() == 2
     assert len(calls) == 2
+    # What the first file brought is on the pages at once, though the import failed.
+    assert "Наконец-то!" in client.get("/").content.decode()
 
 
 # Output ------------------------------------------------------------------------------------------

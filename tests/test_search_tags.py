@@ -310,6 +310,7 @@ def test_a_signed_in_readers_views_count_once_each(reader, society, quiet_flush)
         {"HTTP_USER_AGENT": "TelegramBot (like TwitterBot)"},
         {"HTTP_USER_AGENT": "Mozilla/5.0 (X11) Chrome/120 Safari/537.36 Google Page Preview"},
         {"HTTP_USER_AGENT": "UptimeRobot/2.0; Site24x7 monitor"},
+        {"HTTP_USER_AGENT": "Mozilla/5.0 " + "x" * 600 + " bot"},  # too long to remember
         {"HTTP_USER_AGENT": ""},
         {"HTTP_USER_AGENT": BROWSER, "HTTP_PURPOSE": "prefetch"},
         {"HTTP_USER_AGENT": BROWSER, "HTTP_SEC_PURPOSE": "prefetch"},
@@ -324,6 +325,13 @@ def test_robots_and_prefetches_are_not_views(client, society, quiet_flush, heade
     assert cache.get(popularity.count_key(timezone.localdate(), article.pk)) is None
     popularity.flush()
     assert stored(article) == 0
+
+
+def test_only_ordinary_user_agents_are_remembered(client, society):
+    article = ArticleFactory(category=society)
+    remembered = popularity._is_robot.cache_info().currsize
+    client.get(article.get_absolute_url(), HTTP_USER_AGENT="Mozilla/5.0 " + "x" * 10_000)
+    assert popularity._is_robot.cache_info().currsize == remembered
 
 
 def test_head_requests_previews_and_comment_posts_are_not_views(reader, society, quiet_flush):

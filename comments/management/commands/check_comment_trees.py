@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from comments import tree
 from comments.models import Comment
+from comments.services import forget_latest
 
 
 class Command(BaseCommand):
@@ -46,6 +47,8 @@ class Command(BaseCommand):
                 returncode=1,
             )
         tree.rebuild_trees(broken)
+        # The renumbered threads may sort differently ("most replies"): redraw what is kept.
+        forget_latest()
         still_broken = tree.broken_trees(article_ids=article)
         if still_broken:
             raise CommandError(
