@@ -224,7 +224,11 @@ LANGUAGES = [
     ("kk", _("Kazakh")),
     ("en", _("English")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is ours (makemessages); vendor_locale/ gives Kazakh to django-allauth's and
+# Django's own messages, which they do not translate into Kazakh themselves (readers
+# would otherwise see Russian, the fallback, on the log-in and sign-up pages). Both win
+# over the packages' catalogues.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "vendor_locale"]
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
 USE_TZ = True
