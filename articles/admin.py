@@ -17,10 +17,10 @@ from .text import CYRILLIC_TO_LATIN
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "order")
+    list_display = ("name", "name_kk", "name_en", "slug", "order")
     list_editable = ("order",)
     prepopulated_fields = {"slug": ("name",)}
-    search_fields = ("name",)
+    search_fields = ("name", "name_kk", "name_en")
 
 
 @admin.register(Tag)

@@ -88,7 +88,7 @@ class ArticleFeed(PortalFeed):
         return article.author.public_name if article.author else None
 
     def item_categories(self, article):
-        return [article.category.name]
+        return [article.category.display_name]
 
     def item_extra_kwargs(self, article):
         return {"image": seo.share_image(self.request, article.cover_picture)}
@@ -113,14 +113,14 @@ class CategoryFeed(ArticleFeed):
         return get_object_or_404(Category, slug=category_slug)
 
     def title(self, category):
-        return f"{category.name} — {seo.publication_name()}"
+        return f"{category.display_name} — {seo.publication_name()}"
 
     def link(self, category):
         return self.absolute(category.get_absolute_url())
 
     def description(self, category):
         return category.description or _("News in the section “%(section)s”.") % {
-            "section": category.name
+            "section": category.display_name
         }
 
     def items(self, category):

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .images import RenditionsMixin, picture_from, validate_image_upload
@@ -33,8 +34,31 @@ def validate_category_slug(value):
         )
 
 
+def in_reader_language(name, name_kk="", name_en=""):
+    """A section's name in the language the page is drawn in: its Kazakh or English name
+    where the newsroom gave one, else the Russian name."""
+    language = get_language()
+    if language == "kk" and name_kk:
+        return name_kk
+    if language == "en" and name_en:
+        return name_en
+    return name
+
+
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=80)
+    name_kk = models.CharField(
+        _("name in Kazakh"),
+        max_length=80,
+        blank=True,
+        help_text=_("Shown to readers who chose Kazakh; when empty they see the name above."),
+    )
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=80,
+        blank=True,
+        help_text=_("Shown to readers who chose English; when empty they see the name above."),
+    )
     slug = models.SlugField(
         _("slug"),
         max_length=60,
@@ -55,6 +79,10 @@ class Category(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:category", kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self):
+        return in_reader_language(self.name, self.name_kk, self.name_en)
 
 
 class Tag(models.Model):

@@ -209,7 +209,7 @@ def news_article_data(request, article, canonical, image=None):
         "inLanguage": article.language,
         "datePublished": iso_datetime(article.published_at),
         "dateModified": iso_datetime(modified_at(article)),
-        "articleSection": article.category.name,
+        "articleSection": article.category.display_name,
         "author": author,
         "publisher": publisher,
         "isAccessibleForFree": True,
@@ -240,7 +240,7 @@ def article_meta(request, article):
     meta.og += [
         ("article:published_time", iso_datetime(article.published_at)),
         ("article:modified_time", iso_datetime(modified_at(article))),
-        ("article:section", article.category.name),
+        ("article:section", article.category.display_name),
     ]
     if article.author_id and article.author:
         meta.og.append(("article:author", author_url(request, article.author)))
@@ -262,8 +262,8 @@ def home_meta(request):
 def category_meta(request, category, page=None):
     return _basic(
         _paged(absolute(request, category.get_absolute_url()), page),
-        f"{category.name} — {publication_name()}",
-        category.description or category.name,
+        f"{category.display_name} — {publication_name()}",
+        category.description or category.display_name,
         "website",
         _interface_locale(),
         logo_image(request),

@@ -10,7 +10,9 @@ from .models import Article, Category
 
 @receiver([post_save, post_delete], sender=Category)
 def forget_navigation(**kwargs):
+    """A renamed section shows at once in the menu and on every kept page that names it."""
     cache.delete(NAV_CACHE_KEY)
+    fragments.everything_changed()
 
 
 @receiver([post_save, post_delete], sender=Article)

@@ -335,6 +335,39 @@ def test_pages_speak_the_chosen_language(client, story, language):
     assert story.title in home and story.title in article
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"), [("ru", "Политика"), ("kk", "Саясат"), ("en", "Politics")]
+)
+def test_sections_are_named_in_the_reader_language(client, db, language, expected):
+    politics = CategoryFactory(
+        name="Политика", name_kk="Саясат", name_en="Politics", slug="politics"
+    )
+    CategoryFactory(name="Происшествия", slug="incidents")  # named in Russian only
+    story = ArticleFactory(category=politics)
+    choose(client, language)
+    home = client.get("/").content.decode()
+    article = client.get(story.get_absolute_url()).content.decode()
+    section = client.get(politics.get_absolute_url()).content.decode()
+    assert f'<a href="/politics/" aria-current="page">{expected}</a>' in section  # the menu
+    assert f'<h1 class="page-title">{expected}</h1>' in section
+    assert f'<a class="article__category" href="/politics/">{expected}</a>' in article
+    assert f'"articleSection":"{expected}"' in article  # schema.org NewsArticle
+    assert f">{expected}</a>" in home
+    assert 'href="/incidents/">Происшествия</a>' in home  # no other name: the Russian one
+
+
+def test_a_renamed_section_shows_at_once_on_kept_pages(client, db, settings):
+    settings.PAGE_CACHE_SECONDS = 30
+    sport = CategoryFactory(name="Спорт", name_kk="Спорт", slug="sport")
+    story = ArticleFactory(category=sport)
+    choose(client, "kk")
+    assert ">Спорт</a>" in client.get(story.get_absolute_url()).content.decode()  # kept now
+    sport.name_kk = "Спорт жаңалықтары"
+    sport.save()
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert '<a class="article__category" href="/sport/">Спорт жаңалықтары</a>' in page
+
+
 # Account pages come from django-allauth, which has no Kazakh of its own: for each page,
 # messages it shows (their Russian is what a Kazakh reader used to get).
 ACCOUNT_PAGES = {

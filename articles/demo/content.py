@@ -14,6 +14,8 @@ CATEGORIES = [
     {
         "slug": "politics",
         "name": "Политика",
+        "name_kk": "Саясат",
+        "name_en": "Politics",
         "order": 1,
         "description": (
             "Решения акиматов и маслихатов, выборы и то, как политика меняет жизнь горожан."
@@ -22,12 +24,16 @@ CATEGORIES = [
     {
         "slug": "economy",
         "name": "Экономика",
+        "name_kk": "Экономика",
+        "name_en": "Economy",
         "order": 2,
         "description": "Бюджеты, цены, курс тенге, бизнес и сельское хозяйство — простыми словами.",
     },
     {
         "slug": "society",
         "name": "Общество",
+        "name_kk": "Қоғам",
+        "name_en": "Society",
         "order": 3,
         "description": (
             "Города и сёла, транспорт, школы, погода и всё, что происходит рядом с нами."
@@ -36,6 +42,8 @@ CATEGORIES = [
     {
         "slug": "sport",
         "name": "Спорт",
+        "name_kk": "Спорт",
+        "name_en": "Sport",
         "order": 4,
         "description": (
             "Матчи, турниры и люди казахстанского спорта — от дворовых команд до сборной."
@@ -44,6 +52,8 @@ CATEGORIES = [
     {
         "slug": "culture",
         "name": "Культура",
+        "name_kk": "Мәдениет",
+        "name_en": "Culture",
         "order": 5,
         "description": "Театр, музыка, кино, книги и главные события культурной жизни страны.",
     },

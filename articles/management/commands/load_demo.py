@@ -93,6 +93,8 @@ class Command(BaseCommand):
                 slug=entry["slug"],
                 defaults={
                     "name": entry["name"],
+                    "name_kk": entry.get("name_kk", ""),
+                    "name_en": entry.get("name_en", ""),
                     "order": entry["order"],
                     "description": entry.get("description", ""),
                 },
