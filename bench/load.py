@@ -258,12 +258,16 @@ def main(argv=None):
             signed_headers = [cookie_header(reader_session, csrf)]
 
             reference_runs = []
-            if only & {"throughput", "nginx"}:
+
+            def measure_reference():
                 reference_runs.append(
                     run_load(
                         reference.url + small["url"], args, "reference django 16", server=reference
                     )
                 )
+
+            if only & {"throughput", "nginx"}:
+                measure_reference()
             if "throughput" in only:
                 results["ours_anon_16"] = run_load(
                     server.url + small["url"], args, "ours anon 16", server=server
@@ -275,11 +279,7 @@ def main(argv=None):
                     headers=signed_headers,
                     server=server,
                 )
-                reference_runs.append(
-                    run_load(
-                        reference.url + small["url"], args, "reference django 16", server=reference
-                    )
-                )
+                measure_reference()
             if reference_runs:
                 results["reference_django_16"] = mean_of(reference_runs)
             if "paged" in only:
