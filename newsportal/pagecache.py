@@ -141,7 +141,10 @@ class CachedPagesApplication:
     def __call__(self, environ, start_response):
         if page_cache_seconds() <= 0 or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.application(environ, start_response)
-        request = WSGIRequest(environ)
+        # A copy: WSGIRequest writes the decoded path back into what it is given, and
+        # Django, reading environ again for a page not stored, would take that text for
+        # the server's latin-1 bytes and fail on any address in Cyrillic.
+        request = WSGIRequest(environ.copy())
         try:
             found = look_up_or_none(request)
         except DisallowedHost:  # Django answers it

@@ -126,3 +126,16 @@ def test_a_fault_in_the_cache_lookup_leaves_the_page_to_django(monkeypatch):
     monkeypatch.setattr(pagecache, "look_up", broken)
     status, _headers, body = wsgi(url)
     assert status == "200 OK" and "Новость при сбое кеша".encode() in body
+
+
+def as_gunicorn_passes(path):
+    """PATH_INFO as a WSGI server gives it (PEP 3333): the URL's bytes, decoded as latin-1."""
+    return path.encode().decode("latin-1")
+
+
+def test_an_address_in_cyrillic_is_answered_not_refused():
+    UserFactory(username="Айбалта")
+    status, _headers, body = wsgi(as_gunicorn_passes("/users/Айбалта/"))
+    assert status == "200 OK" and "Айбалта" in body.decode()
+    assert wsgi(as_gunicorn_passes("/users/Айбалта/"))[0] == "200 OK"  # and again
+    assert wsgi(as_gunicorn_passes("/жоқ/"))[0] == "404 Not Found"
