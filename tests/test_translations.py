@@ -368,6 +368,24 @@ def test_a_renamed_section_shows_at_once_on_kept_pages(client, db, settings):
     assert '<a class="article__category" href="/sport/">Спорт жаңалықтары</a>' in page
 
 
+def test_comment_times_read_in_kazakh(client, story):
+    from comments.models import Comment
+
+    written = {
+        comment(story, body="Свежий"): timedelta(0),
+        comment(story, body="Минутный"): timedelta(minutes=5),
+        comment(story, body="Часовой"): timedelta(hours=2),
+    }
+    for item, age in written.items():
+        Comment.objects.filter(pk=item.pk).update(created_at=timezone.now() - age)
+    choose(client, "kk")
+    page = html.unescape(client.get(story.get_absolute_url()).content.decode())
+    for kazakh in ("қазір", "5\u00a0минут бұрын", "2\u00a0сағат бұрын"):
+        assert kazakh in page
+    for russian in ("сейчас", "минут назад", "часа назад"):  # Django's fallback before
+        assert russian not in page
+
+
 # Account pages come from django-allauth, which has no Kazakh of its own: for each page,
 # messages it shows (their Russian is what a Kazakh reader used to get).
 ACCOUNT_PAGES = {
