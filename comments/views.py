@@ -140,6 +140,10 @@ def post(request, article_pk):
                     },
                     status=201,
                 )
+            if comment.status == Comment.Status.PENDING:
+                messages.info(request, _("Your comment will appear once a moderator checks it."))
+            else:
+                messages.success(request, _("Your comment has been published."))
             return redirect(comment_url(comment))
 
     if wants_json(request):
@@ -170,6 +174,7 @@ def edit(request, pk):
             services.edit_comment(request.user, comment, form.cleaned_data["body"])
             if wants_json(request):
                 return JsonResponse({"id": comment.pk, "html": comment_html(request, comment)})
+            messages.success(request, _("Your comment has been saved."))
             return redirect(comment_url(comment))
         if wants_json(request):
             return JsonResponse({"errors": _form_errors(form)}, status=400)

@@ -249,6 +249,15 @@ def test_posting_without_javascript_redirects_to_the_new_comment(russian, articl
     assert response["Location"] == f"{article.get_absolute_url()}#comment-{new.pk}"
     assert new.author == reader and new.body == "Хорошая новость!\n\nВторой абзац"
     assert new.body_html == "<p>Хорошая новость!</p><p>Второй абзац</p>"
+    assert "Ваш комментарий опубликован." in russian.get(response["Location"]).content.decode()
+
+
+def test_a_held_comment_posted_without_javascript_says_it_waits_for_a_moderator(russian, reader):
+    held_back = ArticleFactory(premoderate=True)
+    response = post(russian, held_back, "Мнение на проверку")
+    page = russian.get(response["Location"]).content.decode()
+    assert "Ваш комментарий появится после проверки модератором." in page
+    assert "Ваш комментарий опубликован." not in page
 
 
 def test_reply_without_javascript_lands_on_the_reply(russian, article, reader):
@@ -335,6 +344,7 @@ def test_author_edits_within_the_window_and_it_shows_as_edited(russian, article,
     response = russian.post(f"/comments/{own.pk}/edit/", {"body": "Исправлено"})
     assert response.status_code == 302
     page = russian.get(article.get_absolute_url()).content.decode()
+    assert "Ваш комментарий сохранён." in page
     element = comment_element(page, own.pk)
     assert "Исправлено" in element and "изменён" in element
     assert tree.broken_trees() == []
