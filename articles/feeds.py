@@ -119,7 +119,7 @@ class CategoryFeed(ArticleFeed):
         return self.absolute(category.get_absolute_url())
 
     def description(self, category):
-        return category.description or _("News in the section “%(section)s”.") % {
+        return category.display_description or _("News in the section “%(section)s”.") % {
             "section": category.display_name
         }
 

@@ -35,8 +35,8 @@ def validate_category_slug(value):
 
 
 def in_reader_language(name, name_kk="", name_en=""):
-    """A section's name in the language the page is drawn in: its Kazakh or English name
-    where the newsroom gave one, else the Russian name."""
+    """A section's name (or description) in the language the page is drawn in: the Kazakh
+    or English one where the newsroom gave it, else the Russian one."""
     language = get_language()
     if language == "kk" and name_kk:
         return name_kk
@@ -68,6 +68,20 @@ class Category(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     description = models.TextField(_("description"), blank=True)
+    description_kk = models.TextField(
+        _("description in Kazakh"),
+        blank=True,
+        help_text=_(
+            "Shown to readers who chose Kazakh; when empty they see the description above."
+        ),
+    )
+    description_en = models.TextField(
+        _("description in English"),
+        blank=True,
+        help_text=_(
+            "Shown to readers who chose English; when empty they see the description above."
+        ),
+    )
 
     class Meta:
         ordering = ["order", "name"]
@@ -83,6 +97,10 @@ class Category(models.Model):
     @property
     def display_name(self):
         return in_reader_language(self.name, self.name_kk, self.name_en)
+
+    @property
+    def display_description(self):
+        return in_reader_language(self.description, self.description_kk, self.description_en)
 
 
 class Tag(models.Model):

@@ -263,7 +263,7 @@ def category_meta(request, category, page=None):
     return _basic(
         _paged(absolute(request, category.get_absolute_url()), page),
         f"{category.display_name} — {publication_name()}",
-        category.description or category.display_name,
+        category.display_description or category.display_name,
         "website",
         _interface_locale(),
         logo_image(request),

@@ -340,7 +340,13 @@ def test_pages_speak_the_chosen_language(client, story, language):
 )
 def test_sections_are_named_in_the_reader_language(client, db, language, expected):
     politics = CategoryFactory(
-        name="Политика", name_kk="Саясат", name_en="Politics", slug="politics"
+        name="Политика",
+        name_kk="Саясат",
+        name_en="Politics",
+        description="Решения акиматов.",
+        description_kk="Әкімдіктердің шешімдері.",
+        description_en="Decisions of akimats.",
+        slug="politics",
     )
     CategoryFactory(name="Происшествия", slug="incidents")  # named in Russian only
     story = ArticleFactory(category=politics)
@@ -350,6 +356,11 @@ def test_sections_are_named_in_the_reader_language(client, db, language, expecte
     section = client.get(politics.get_absolute_url()).content.decode()
     assert f'<a href="/politics/" aria-current="page">{expected}</a>' in section  # the menu
     assert f'<h1 class="page-title">{expected}</h1>' in section
+    description = {"ru": "Решения акиматов.", "kk": "Әкімдіктердің шешімдері."}.get(
+        language, "Decisions of akimats."
+    )
+    assert f'<p class="page-intro">{description}</p>' in section
+    assert f'<meta name="description" content="{description}">' in section
     assert f'<a class="article__category" href="/politics/">{expected}</a>' in article
     assert f'"articleSection":"{expected}"' in article  # schema.org NewsArticle
     assert f">{expected}</a>" in home

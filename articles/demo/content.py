@@ -20,6 +20,13 @@ CATEGORIES = [
         "description": (
             "Решения акиматов и маслихатов, выборы и то, как политика меняет жизнь горожан."
         ),
+        "description_kk": (
+            "Әкімдіктер мен мәслихаттардың шешімдері, сайлау және саясаттың қала "
+            "тұрғындарының өміріне әсері."
+        ),
+        "description_en": (
+            "Decisions of akimats and maslikhats, elections, and how politics changes city life."
+        ),
     },
     {
         "slug": "economy",
@@ -28,6 +35,10 @@ CATEGORIES = [
         "name_en": "Economy",
         "order": 2,
         "description": "Бюджеты, цены, курс тенге, бизнес и сельское хозяйство — простыми словами.",
+        "description_kk": (
+            "Бюджет, бағалар, теңге бағамы, бизнес пен ауыл шаруашылығы — қарапайым тілмен."
+        ),
+        "description_en": "Budgets, prices, the tenge, business and farming, in plain words.",
     },
     {
         "slug": "society",
@@ -37,6 +48,13 @@ CATEGORIES = [
         "order": 3,
         "description": (
             "Города и сёла, транспорт, школы, погода и всё, что происходит рядом с нами."
+        ),
+        "description_kk": (
+            "Қалалар мен ауылдар, көлік, мектептер, ауа райы және айналамызда болып жатқанның бәрі."
+        ),
+        "description_en": (
+            "Towns and villages, transport, schools, the weather and everything happening "
+            "around us."
         ),
     },
     {
@@ -48,6 +66,14 @@ CATEGORIES = [
         "description": (
             "Матчи, турниры и люди казахстанского спорта — от дворовых команд до сборной."
         ),
+        "description_kk": (
+            "Қазақстан спортының матчтары, турнирлері мен адамдары — аула командаларынан "
+            "құрамаға дейін."
+        ),
+        "description_en": (
+            "Matches, tournaments and people of Kazakhstan's sport, from yard teams to the "
+            "national side."
+        ),
     },
     {
         "slug": "culture",
@@ -56,6 +82,12 @@ CATEGORIES = [
         "name_en": "Culture",
         "order": 5,
         "description": "Театр, музыка, кино, книги и главные события культурной жизни страны.",
+        "description_kk": (
+            "Театр, музыка, кино, кітаптар және елдің мәдени өміріндегі басты оқиғалар."
+        ),
+        "description_en": (
+            "Theatre, music, film, books and the main events of the country's cultural life."
+        ),
     },
 ]
 

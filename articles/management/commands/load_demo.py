@@ -97,6 +97,8 @@ class Command(BaseCommand):
                     "name_en": entry.get("name_en", ""),
                     "order": entry["order"],
                     "description": entry.get("description", ""),
+                    "description_kk": entry.get("description_kk", ""),
+                    "description_en": entry.get("description_en", ""),
                 },
             )
             categories[entry["slug"]] = category
