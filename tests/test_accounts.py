@@ -327,6 +327,23 @@ def test_password_reset_sends_a_russian_mail(russian, aibalta):
     assert "/accounts/password/reset/key/" in message.body
 
 
+def test_a_reset_password_leads_back_to_logging_in_with_it(russian, aibalta):
+    russian.post(reverse("account_reset_password"), {"email": "aibalta@example.com"})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    form_page = russian.get(link.group(1), follow=True)  # allauth moves the key aside
+    new_password = "степной-ветер-2024"
+    done = russian.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link.group(1),
+        {"password1": new_password, "password2": new_password},
+        follow=True,
+    )
+    page = done.content.decode()
+    assert "Ваш пароль изменён." in page
+    assert f'href="{reverse("account_login")}"' in page
+    russian.logout()
+    assert russian.login(username="Айбалта", password=new_password)
+
+
 # Public profile -------------------------------------------------------------------------------
 
 
