@@ -339,7 +339,8 @@ def test_a_reset_password_leads_back_to_logging_in_with_it(russian, aibalta):
     )
     page = done.content.decode()
     assert "Ваш пароль изменён." in page
-    assert f'href="{reverse("account_login")}"' in page
+    # Beside the header's "Войти": a button, the page's way on.
+    assert f'<a href="{reverse("account_login")}" class="button auth-button--wide">' in page
     russian.logout()
     assert russian.login(username="Айбалта", password=new_password)
 
