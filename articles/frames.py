@@ -108,25 +108,14 @@ def next_path(request):
     return urlencode(request.get_full_path())
 
 
-def assemble(frame_html, request, discussion_html, more_slots=None):
-    """The page: the frame with this request's address, the discussion and any more_slots
-    ({slot: text}) in place, in one pass over the frame."""
-    values = {
-        NEXT_SLOT: next_path(request),
-        DISCUSSION_SLOT: discussion_html,
-        **(more_slots or {}),
-    }
-    return fill_slots(frame_html, values)
+def assemble(frame_html, request, discussion_html):
+    """The page's bytes: the frame with this request's address and the discussion in
+    place, in one pass over the frame."""
+    values = {NEXT_SLOT: next_path(request).encode(), DISCUSSION_SLOT: discussion_html.encode()}
+    return fill_encoded(split_at_slots(frame_html), values)
 
 
-_SLOT = re.compile("\x00[a-z]+\x00")
 _SLOT_SPLIT = re.compile("(\x00[a-z]+\x00)")
-
-
-def fill_slots(html, values):
-    """html with every slot (NUL, a name, NUL) replaced by its value, in one pass; a slot
-    without a value is left as it is."""
-    return _SLOT.sub(lambda match: values.get(match.group(), match.group()), html)
 
 
 def split_at_slots(html):

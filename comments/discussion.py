@@ -183,19 +183,16 @@ def thread_index(article, viewer, sort):
     thread each. Moderators and readers who wrote something see threads of their own and
     ask the database, which counts and slices without reading every id.
     """
-    threads = (
-        threads_for(article, viewer).order_by(*SORTS[sort][1]).values_list("tree_id", flat=True)
-    )
+    threads = threads_for(article, viewer).order_by(*SORTS[sort][1])
     if not viewer.sees_only_public_threads:
-        return ThreadIndex(threads, **_summary(article))
-    keys = [fragments.discussion_token_key(article.pk), fragments.SITE_TOKEN_KEY]
-    prefix = f"discussion:index:{article.pk}:{fragments.tokens_from(cache.get_many(keys), keys)}"
+        return ThreadIndex(threads.values_list("tree_id", flat=True), **_summary(article))
+    prefix = f"discussion:index:{article.pk}:{fragments.discussion_tokens(article.pk)}"
     order_key, summary_key = f"{prefix}:{sort}", f"{prefix}:summary"
     found = cache.get_many([order_key, summary_key])
     missing = {}
     tree_ids = found.get(order_key)
     if tree_ids is None:
-        tree_ids = missing[order_key] = list(threads)
+        tree_ids = missing[order_key] = list(threads.values_list("tree_id", flat=True))
     summary = found.get(summary_key)
     if summary is None:
         summary = missing[summary_key] = _summary(article)

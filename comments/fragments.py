@@ -69,9 +69,15 @@ def _replace_now_and_after_commit(key):
         transaction.on_commit(lambda: _replace(key))
 
 
-def fragment_key(article_id, sort, page_number, language):
+def discussion_tokens(article_id):
+    """The tokens everything drawn from the article's discussion is kept under, as one
+    string (one round trip)."""
     keys = [discussion_token_key(article_id), SITE_TOKEN_KEY]
-    tokens = tokens_from(cache.get_many(keys), keys)
+    return tokens_from(cache.get_many(keys), keys)
+
+
+def fragment_key(article_id, sort, page_number, language):
+    tokens = discussion_tokens(article_id)
     return f"discussion:html:{article_id}:{tokens}:{sort}:{page_number}:{language}"
 
 
